@@ -1,0 +1,186 @@
+"""params.yaml, validated: every section is a frozen pydantic model that forbids unknown keys.
+
+``load_params`` is the only way the stages read parameters, so a typo or a bad value stops a
+stage before it touches any file, with a message naming the key and what is allowed.
+"""
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS
+from xstilts.world.languages import LANGUAGES_BY_CODE
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataParams(Section):
+    source: Literal["synthetic", "hf"] = "synthetic"
+    languages: list[str] = Field(default_factory=lambda: list(LANGUAGES_BY_CODE), min_length=2)
+
+    @model_validator(mode="after")
+    def _known_languages(self):
+        unknown = [lang for lang in self.languages if lang not in LANGUAGES_BY_CODE]
+        if unknown:
+            raise ValueError(f"data.languages: unknown {unknown}; "
+                             f"allowed: {sorted(LANGUAGES_BY_CODE)}")
+        if self.languages[0] != "en":
+            raise ValueError("data.languages: the first language must be 'en' (the "
+                             "language every task is trained in)")
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError("data.languages: a language is listed twice")
+        return self
+
+
+class WorldParams(Section):
+    seed: Annotated[int, Field(ge=0)] = 0
+    corpus_sentences: PositiveInt = 20000  # monolingual lines per language
+    train_size: PositiveInt = 4000  # English training examples of a target task
+    intermediate_size: PositiveInt = 8000  # English examples of an intermediate task
+    eval_size: PositiveInt = 600  # dev and test examples per language
+    tatoeba_size: PositiveInt = 500  # parallel pairs per language
+
+
+class TokenizerParams(Section):
+    vocab_size: Annotated[int, Field(ge=100, le=250_002)] = 1000
+
+
+class PretrainParams(Section):
+    hidden_size: PositiveInt = 128
+    layers: PositiveInt = 4
+    heads: PositiveInt = 4
+    max_length: Annotated[int, Field(ge=16, le=512)] = 128
+    steps: PositiveInt = 1500
+    batch_size: PositiveInt = 128
+    lr: PositiveFloat = 2e-3
+    mask_prob: Annotated[float, Field(gt=0, lt=1)] = 0.15
+
+    @model_validator(mode="after")
+    def _heads_divide_hidden(self):
+        if self.hidden_size % self.heads:
+            raise ValueError(f"pretrain.heads: {self.heads} does not divide "
+                             f"pretrain.hidden_size {self.hidden_size}")
+        return self
+
+
+class TrainParams(Section):
+    """Loop settings shared by intermediate training and fine-tuning."""
+
+    lr: PositiveFloat = 1e-3
+    batch_size: PositiveInt = 32
+    warmup_ratio: Fraction = 0.1
+    weight_decay: Annotated[float, Field(ge=0)] = 0.01
+    grad_accum: PositiveInt = 1
+    max_grad_norm: Annotated[float, Field(ge=0)] = 1.0
+    checkpoint_every: Annotated[int, Field(ge=0)] = 100
+    bf16: bool = False
+    max_length: Annotated[int, Field(ge=16, le=512)] = 128
+
+
+class IntermediateParams(Section):
+    tasks: list[str] = Field(default_factory=lambda: ["none", "mnli"], min_length=1)
+    steps: PositiveInt = 800
+
+    @model_validator(mode="after")
+    def _known_tasks(self):
+        allowed = ["none", *INTERMEDIATE_TASKS]
+        unknown = [t for t in self.tasks if t not in allowed]
+        if unknown:
+            raise ValueError(f"intermediate.tasks: unknown {unknown}; allowed: {allowed}")
+        return self
+
+
+class FinetuneParams(Section):
+    targets: list[str] = Field(default_factory=lambda: ["xnli"], min_length=1)
+    steps: PositiveInt = 300
+
+    @model_validator(mode="after")
+    def _known_targets(self):
+        unknown = [t for t in self.targets if t not in FINETUNE_TARGETS]
+        if unknown:
+            raise ValueError(f"finetune.targets: unknown {unknown}; "
+                             f"allowed: {sorted(FINETUNE_TARGETS)}")
+        return self
+
+
+class EvalParams(Section):
+    batch_size: PositiveInt = 256
+    retrieval_tasks: list[str] = Field(default_factory=lambda: ["tatoeba"])
+    retrieval_layer: int = -1  # hidden layer whose mean-pooled states embed sentences
+
+    @model_validator(mode="after")
+    def _known_retrieval(self):
+        unknown = [t for t in self.retrieval_tasks if t not in RETRIEVAL_TARGETS]
+        if unknown:
+            raise ValueError(f"eval.retrieval_tasks: unknown {unknown}; "
+                             f"allowed: {sorted(RETRIEVAL_TARGETS)}")
+        return self
+
+
+class TrackingParams(Section):
+    experiment: str = Field("xstilts", min_length=1)
+    uri: str | None = None  # None: SQLite store under <repo>/mlruns
+
+
+class Params(Section):
+    encoder: Literal["xlmr", "clip"] = "xlmr"
+    seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0],
+                                                     min_length=1)
+    data: DataParams = DataParams()
+    world: WorldParams = WorldParams()
+    tokenizer: TokenizerParams = TokenizerParams()
+    pretrain: PretrainParams = PretrainParams()
+    train: TrainParams = TrainParams()
+    intermediate: IntermediateParams = IntermediateParams()
+    finetune: FinetuneParams = FinetuneParams()
+    eval: EvalParams = EvalParams()
+    tracking: TrackingParams = TrackingParams()
+
+    @model_validator(mode="after")
+    def _supported(self):
+        if self.encoder == "clip":
+            raise ValueError("encoder: 'clip' (CLIP-pretrained text encoder) is not "
+                             "available yet; use encoder: xlmr")
+        if self.data.source == "hf":
+            raise ValueError("data.source: 'hf' (hub datasets) is not available yet; use "
+                             "data.source: synthetic")
+        return self
+
+
+class ParamsError(ValueError):
+    """Invalid params.yaml; the message names every offending key."""
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: no such file (run from the repository root)") from None
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from None
+    try:
+        return Params.model_validate(raw or {})
+    except ValidationError as err:
+        raise ParamsError(_describe(path, err)) from None
+
+
+def _describe(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: invalid parameters"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling)"
+        elif e["type"] == "literal_error":
+            msg = f"{msg}; got {e['input']!r}"
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""What every stage entry point shares: argument parsing, params, seeding, threads."""
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import sys
+from pathlib import Path
+
+import torch
+
+from xstilts.config import Params, ParamsError, load_params
+from xstilts.tracking import repo_root
+
+
+def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Params]:
+    """Parse the stage's arguments and validate params.yaml before any work starts."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--params", default="params.yaml", help="path of params.yaml")
+    if add_args:
+        add_args(parser)
+    args = parser.parse_args(argv)
+    try:
+        params = load_params(args.params)
+    except ParamsError as err:
+        sys.exit(f"error: {err}")
+    return args, params
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    # Small models on a few cores: more threads than cores only adds contention.
+    torch.set_num_threads(int(os.environ.get("XSTILTS_THREADS", min(os.cpu_count() or 1, 8))))
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resume_dir(stage: str, settings: dict) -> Path:
+    """Where a stage keeps resume checkpoints: outside its DVC outputs (which DVC deletes
+    before a re-run), under the repository root (which outlives ``dvc exp run --temp``), and
+    keyed by the settings so a changed parameter never resumes a stale run."""
+    key = json.dumps({"stage": stage, "exp": os.environ.get("DVC_EXP_NAME", ""), **settings},
+                     sort_keys=True, default=str)
+    return repo_root() / "checkpoints" / f"{stage}-{hashlib.sha1(key.encode()).hexdigest()[:12]}"
+
+
+def fingerprint(directory: Path) -> str:
+    """Content hash of a directory's files: resume keys must change when an input does."""
+    h = hashlib.sha1()
+    for f in sorted(p for p in directory.rglob("*") if p.is_file()):
+        h.update(f.relative_to(directory).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()

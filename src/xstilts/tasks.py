@@ -1,0 +1,46 @@
+"""The task registry: each task is data (a frozen spec), read and scored by its type.
+
+Field names and label sets are those of the hub datasets the tasks stand for, so the offline
+world's files and the hub's records feed the same code:
+- MNLI: ``glue``/``mnli`` — premise, hypothesis, label (0 entailment, 1 neutral,
+  2 contradiction), idx.
+- XNLI: ``google/xtreme``/``XNLI`` — sentence1, sentence2, language, gold_label (strings).
+- Tatoeba: ``google/xtreme``/``tatoeba.<iso3>`` — source_sentence, target_sentence,
+  source_lang, target_lang.
+"""
+
+from dataclasses import dataclass
+
+NLI_LABELS = ("entailment", "neutral", "contradiction")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    type: str  # classification | tagging | span | multiple_choice | retrieval
+    metric: str  # the XTREME metric the task is scored with
+    group: str  # XTREME group: classification, structured, qa, retrieval
+    hub: str  # hub dataset and config this task stands for
+    text_fields: tuple[str, ...] = ()
+    label_field: str = "label"
+    labels: tuple[str, ...] = ()
+    chance: float = 0.0  # the score of guessing, for reading results
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.labels)
+
+
+MNLI = TaskSpec("mnli", "classification", "accuracy", "classification", "glue/mnli",
+                ("premise", "hypothesis"), "label", NLI_LABELS, chance=1 / 3)
+XNLI = TaskSpec("xnli", "classification", "accuracy", "classification", "google/xtreme/XNLI",
+                ("sentence1", "sentence2"), "gold_label", NLI_LABELS, chance=1 / 3)
+TATOEBA = TaskSpec("tatoeba", "retrieval", "accuracy", "retrieval",
+                   "google/xtreme/tatoeba.<iso3>", ("source_sentence", "target_sentence"))
+
+INTERMEDIATE_TASKS = {t.name: t for t in (MNLI,)}
+# Targets fine-tuned on English; retrieval targets are evaluated straight after phase 1.
+TARGET_TASKS = {t.name: t for t in (XNLI, TATOEBA)}
+FINETUNE_TARGETS = {n: t for n, t in TARGET_TASKS.items() if t.type != "retrieval"}
+RETRIEVAL_TARGETS = {n: t for n, t in TARGET_TASKS.items() if t.type == "retrieval"}
+TASKS = {**INTERMEDIATE_TASKS, **TARGET_TASKS}
