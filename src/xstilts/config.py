@@ -8,14 +8,20 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS
 from xstilts.world.languages import LANGUAGES_BY_CODE
 
-PositiveInt = Annotated[int, Field(gt=0)]
-PositiveFloat = Annotated[float, Field(gt=0)]
+# Integers are strict so that a YAML boolean ("yes") is not read as 1; floats are not,
+# because YAML reads "1e-3" as a string that pydantic must convert.
+Int = Annotated[int, Strict()]
+PositiveInt = Annotated[int, Strict(), Field(gt=0)]
+NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0, lt=1)]
+Bool = Annotated[bool, Strict()]
 
 
 class Section(BaseModel):
@@ -41,7 +47,7 @@ class DataParams(Section):
 
 
 class WorldParams(Section):
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: NonNegativeInt = 0
     corpus_sentences: PositiveInt = 20000  # monolingual lines per language
     train_size: PositiveInt = 4000  # English training examples of a target task
     intermediate_size: PositiveInt = 8000  # English examples of an intermediate task
@@ -50,14 +56,14 @@ class WorldParams(Section):
 
 
 class TokenizerParams(Section):
-    vocab_size: Annotated[int, Field(ge=100, le=250_002)] = 1000
+    vocab_size: Annotated[int, Strict(), Field(ge=100, le=250_002)] = 1000
 
 
 class PretrainParams(Section):
     hidden_size: PositiveInt = 128
     layers: PositiveInt = 4
     heads: PositiveInt = 4
-    max_length: Annotated[int, Field(ge=16, le=512)] = 128
+    max_length: Annotated[int, Strict(), Field(ge=16, le=512)] = 128
     steps: PositiveInt = 1500
     batch_size: PositiveInt = 128
     lr: PositiveFloat = 2e-3
@@ -77,12 +83,12 @@ class TrainParams(Section):
     lr: PositiveFloat = 1e-3
     batch_size: PositiveInt = 32
     warmup_ratio: Fraction = 0.1
-    weight_decay: Annotated[float, Field(ge=0)] = 0.01
+    weight_decay: NonNegativeFloat = 0.01
     grad_accum: PositiveInt = 1
-    max_grad_norm: Annotated[float, Field(ge=0)] = 1.0
-    checkpoint_every: Annotated[int, Field(ge=0)] = 100
-    bf16: bool = False
-    max_length: Annotated[int, Field(ge=16, le=512)] = 128
+    max_grad_norm: NonNegativeFloat = 1.0
+    checkpoint_every: NonNegativeInt = 100
+    bf16: Bool = False
+    max_length: Annotated[int, Strict(), Field(ge=16, le=512)] = 128
 
 
 class IntermediateParams(Section):
@@ -114,7 +120,7 @@ class FinetuneParams(Section):
 class EvalParams(Section):
     batch_size: PositiveInt = 256
     retrieval_tasks: list[str] = Field(default_factory=lambda: ["tatoeba"])
-    retrieval_layer: int = -1  # hidden layer whose mean-pooled states embed sentences
+    retrieval_layer: Int = -1  # hidden layer whose mean-pooled states embed sentences
 
     @model_validator(mode="after")
     def _known_retrieval(self):
@@ -132,8 +138,7 @@ class TrackingParams(Section):
 
 class Params(Section):
     encoder: Literal["xlmr", "clip"] = "xlmr"
-    seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0],
-                                                     min_length=1)
+    seeds: list[NonNegativeInt] = Field(default_factory=lambda: [0], min_length=1)
     data: DataParams = DataParams()
     world: WorldParams = WorldParams()
     tokenizer: TokenizerParams = TokenizerParams()
@@ -143,6 +148,16 @@ class Params(Section):
     finetune: FinetuneParams = FinetuneParams()
     eval: EvalParams = EvalParams()
     tracking: TrackingParams = TrackingParams()
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.train.max_length > self.pretrain.max_length:
+            raise ValueError(f"train.max_length: {self.train.max_length} exceeds the "
+                             f"encoder's positions (pretrain.max_length "
+                             f"{self.pretrain.max_length})")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("seeds: a seed is listed twice")
+        return self
 
     @model_validator(mode="after")
     def _supported(self):

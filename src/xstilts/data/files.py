@@ -43,6 +43,8 @@ def read_jsonl(path: Path, fields: Iterable[str] = ()) -> list[dict]:
             except json.JSONDecodeError as err:
                 raise DataFileError(f"{path}:{lineno}: not valid JSON ({err.msg}); the file "
                                     "is truncated or corrupted") from None
+            if not isinstance(record, dict):
+                raise DataFileError(f"{path}:{lineno}: not a JSON object")
             missing = [k for k in fields if k not in record]
             if missing:
                 raise DataFileError(f"{path}:{lineno}: record lacks fields {missing}")

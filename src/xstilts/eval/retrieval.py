@@ -21,9 +21,3 @@ def embed(encoder, tokenizer, sentences: list[str], layer: int, batch_size: int,
         states = encoder(**batch, output_hidden_states=True).hidden_states[layer]
         out[idx] = F.normalize(mean_pool(states, batch["attention_mask"]).float(), dim=-1).cpu()
     return out
-
-
-def nearest_neighbour_accuracy(source: torch.Tensor, target: torch.Tensor) -> float:
-    """Share of sources whose most cosine-similar target is their translation (same row)."""
-    nearest = (source @ target.T).argmax(dim=1)  # (N,)
-    return (nearest == torch.arange(len(source))).float().mean().item()

@@ -2,11 +2,10 @@
 
 from pathlib import Path
 
-from sklearn.metrics import accuracy_score
-
 from xstilts.data.features import encode, load_records
 from xstilts.eval.predict import predict_labels
-from xstilts.eval.retrieval import embed, nearest_neighbour_accuracy
+from xstilts.eval.metrics import accuracy, retrieval_accuracy
+from xstilts.eval.retrieval import embed
 from xstilts.tasks import TaskSpec
 
 
@@ -18,14 +17,14 @@ def evaluate_classification(model, tokenizer, spec: TaskSpec, data_dir: Path,
     for lang in languages:
         examples = encode(spec, load_records(data_dir, spec, split, lang), tokenizer, max_length)
         preds = predict_labels(model, spec.name, examples, batch_size, tokenizer.pad_token_id)
-        scores[lang] = float(accuracy_score([e["labels"] for e in examples], preds))
+        scores[lang] = accuracy([e["labels"] for e in examples], preds)
     return scores
 
 
 def evaluate_retrieval(encoder, tokenizer, spec: TaskSpec, data_dir: Path,
                        languages: list[str], layer: int, batch_size: int) -> dict[str, float]:
-    """Tatoeba accuracy per non-English language: each source sentence must retrieve its
-    English translation among all English sentences of the set."""
+    """Tatoeba accuracy per non-English language. As in XTREME, each English sentence
+    queries the other language's sentences of the set for its translation."""
     scores = {}
     for lang in languages:
         if lang == "en":
@@ -35,7 +34,7 @@ def evaluate_retrieval(encoder, tokenizer, spec: TaskSpec, data_dir: Path,
                     batch_size)
         tgt = embed(encoder, tokenizer, [r["target_sentence"] for r in records], layer,
                     batch_size)
-        scores[lang] = nearest_neighbour_accuracy(src, tgt)
+        scores[lang] = retrieval_accuracy(tgt, src)
     return scores
 
 

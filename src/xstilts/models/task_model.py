@@ -69,4 +69,4 @@ def load_task_model(directory: Path) -> tuple[TaskModel, object]:
         for task, head in model.heads.items():
             head.load_state_dict({k.split(".", 1)[1]: v for k, v in flat.items()
                                   if k.split(".", 1)[0] == task})
-    return model, tokenizer
+    return model.eval(), tokenizer

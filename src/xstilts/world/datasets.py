@@ -12,18 +12,32 @@ from xstilts.tasks import NLI_LABELS
 from xstilts.world.languages import Lexicon, World
 from xstilts.world.nli import nli_example
 from xstilts.world.scenes import clause
-from xstilts.world.syntax import realise, text
+from xstilts.world.syntax import Token, realise, text
 
 
 def _rng(world: World, *parts) -> random.Random:
     return random.Random(":".join(map(str, (world.seed, *parts))))
 
 
-def corpus(world: World, lang: str, n: int) -> Iterator[str]:
-    """Monolingual lines of one or two sentences; each language has its own meanings."""
+def corpus(world: World, lang: str, n: int, code_switch: float = 0.0) -> Iterator[str]:
+    """Monolingual lines of one or two sentences; each language has its own meanings.
+
+    A share ``code_switch`` of the lines mixes in English words, as web text in most
+    languages does; it is the signal that ties a language's words to English ones when
+    they share no spelling.
+    """
     rng, lex = _rng(world, "corpus", lang), world.lexicons[lang]
     for _ in range(n):
-        yield " ".join(text(realise(clause(rng), lex)) for _ in range(rng.randint(1, 2)))
+        sentences = [realise(clause(rng), lex) for _ in range(rng.randint(1, 2))]
+        if lang != "en" and rng.random() < code_switch:
+            sentences = [switch_words(tokens, rng) for tokens in sentences]
+        yield " ".join(text(tokens) for tokens in sentences)
+
+
+def switch_words(tokens: list[Token], rng: random.Random, rate: float = 0.3) -> list[Token]:
+    """Replace some content words by their English form (names and digits stay)."""
+    return [t._replace(form=t.lemma) if t.pos in ("NOUN", "ADJ", "VERB", "ADP")
+            and rng.random() < rate else t for t in tokens]
 
 
 def mnli(world: World, split: str, n: int) -> Iterator[dict]:

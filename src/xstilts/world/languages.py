@@ -46,7 +46,7 @@ class LanguageSpec:
 
 ENGLISH = LanguageSpec("en", shared=1.0)
 
-# The default world: English plus six languages, each a step further away.
+# The default world: English plus six languages at graded distances (see ``distance``).
 DEFAULT_LANGUAGES = (
     ENGLISH,
     LanguageSpec("lat75", shared=0.75),

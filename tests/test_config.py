@@ -1,0 +1,218 @@
+"""params.yaml validation: the shipped file loads, every malformed variant is rejected with a
+ParamsError naming the offending key by its dotted path."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xstilts.config import Params, ParamsError, load_params
+
+SHIPPED = Path(__file__).resolve().parents[1] / "params.yaml"
+VALID = yaml.safe_load(SHIPPED.read_text())
+MISSING = object()  # marks a key to delete
+
+
+def mutated(path: str, value) -> dict:
+    """A deep copy of the valid params with ``path`` (dotted) set to ``value``."""
+    params = copy.deepcopy(VALID)
+    *parents, leaf = path.split(".")
+    node = params
+    for key in parents:
+        node = node[key]
+    if value is MISSING:
+        del node[leaf]
+    else:
+        node[leaf] = value
+    return params
+
+
+def write(directory: Path, params) -> Path:
+    path = directory / "params.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True))
+    return path
+
+
+def test_shipped_params_validate():
+    params = load_params(SHIPPED)
+    assert isinstance(params, Params)
+    assert params.data.languages[0] == "en"
+    assert params.train.lr == VALID["train"]["lr"]
+    assert params.intermediate.tasks == VALID["intermediate"]["tasks"]
+
+
+def test_round_trip_of_the_valid_dict(tmp_path):
+    assert load_params(write(tmp_path, VALID)) == load_params(SHIPPED)
+
+
+def test_missing_optional_key_takes_its_default(tmp_path):
+    params = load_params(write(tmp_path, mutated("train.bf16", MISSING)))
+    assert params.train.bf16 is False
+
+
+MALFORMED = [
+    # (dotted key set, value, key the message must name)
+    ("train.lr", "fast", "train.lr"),
+    ("train.lr", 0, "train.lr"),
+    ("train.lr", -0.1, "train.lr"),
+    ("train.batch_size", 0, "train.batch_size"),
+    ("train.batch_size", 2.5, "train.batch_size"),
+    ("train.batch_size", "many", "train.batch_size"),
+    ("train.warmup_ratio", 1.0, "train.warmup_ratio"),
+    ("train.warmup_ratio", -0.1, "train.warmup_ratio"),
+    ("train.weight_decay", -1, "train.weight_decay"),
+    ("train.grad_accum", 0, "train.grad_accum"),
+    ("train.max_grad_norm", -1.0, "train.max_grad_norm"),
+    ("train.checkpoint_every", -5, "train.checkpoint_every"),
+    ("train.bf16", "maybe", "train.bf16"),
+    ("train.bf16", 2, "train.bf16"),
+    ("train.max_length", 8, "train.max_length"),
+    ("train.max_length", 1024, "train.max_length"),
+    ("pretrain.hidden_size", 0, "pretrain.hidden_size"),
+    ("pretrain.layers", -1, "pretrain.layers"),
+    ("pretrain.heads", 3, "pretrain.heads"),  # does not divide hidden_size 128
+    ("pretrain.mask_prob", 0, "pretrain.mask_prob"),
+    ("pretrain.mask_prob", 1.0, "pretrain.mask_prob"),
+    ("pretrain.steps", [100], "pretrain.steps"),
+    ("tokenizer.vocab_size", 50, "tokenizer.vocab_size"),
+    ("tokenizer.vocab_size", 300_000, "tokenizer.vocab_size"),
+    ("world.seed", -1, "world.seed"),
+    ("world.corpus_sentences", 0, "world.corpus_sentences"),
+    ("world.eval_size", "six hundred", "world.eval_size"),
+    ("world.tatoeba_size", None, "world.tatoeba_size"),
+    ("data.languages", [], "data.languages"),
+    ("data.languages", ["en"], "data.languages"),
+    ("data.languages", ["lat75", "en"], "data.languages"),  # 'en' not first
+    ("data.languages", ["en", "lat75", "lat75"], "data.languages"),  # duplicate
+    ("data.languages", ["en", "klingon"], "data.languages"),
+    ("data.languages", "en", "data.languages"),
+    ("data.source", "web", "data.source"),
+    ("encoder", "bert", "encoder"),
+    ("seeds", [], "seeds"),
+    ("seeds", [-1], "seeds"),
+    ("seeds", 0, "seeds"),
+    ("intermediate.tasks", [], "intermediate.tasks"),
+    ("intermediate.tasks", ["squad"], "intermediate.tasks"),
+    ("intermediate.steps", 0, "intermediate.steps"),
+    ("finetune.targets", [], "finetune.targets"),
+    ("finetune.targets", ["tatoeba"], "finetune.targets"),  # retrieval: never fine-tuned
+    ("finetune.steps", -3, "finetune.steps"),
+    ("eval.retrieval_tasks", ["xnli"], "eval.retrieval_tasks"),
+    ("eval.batch_size", 0, "eval.batch_size"),
+    ("eval.retrieval_layer", "last", "eval.retrieval_layer"),
+    ("tracking.experiment", "", "tracking.experiment"),
+    ("tracking.uri", 5, "tracking.uri"),
+    ("lerning_rate", 0.1, "lerning_rate"),  # unknown top-level key
+    ("train.lerning_rate", 0.1, "train.lerning_rate"),  # unknown nested key
+    ("world.sead", 1, "world.sead"),
+    ("tracking.token", "x", "tracking.token"),
+    ("train", 5, "train"),  # a section that is not a mapping
+    ("data", ["en"], "data"),
+]
+
+
+@pytest.mark.parametrize("path,value,key", MALFORMED,
+                         ids=[f"{p}={v!r}" for p, v, _ in MALFORMED])
+def test_malformed_params_name_the_key(tmp_path, path, value, key):
+    file = write(tmp_path, mutated(path, value))
+    with pytest.raises(ParamsError) as info:
+        load_params(file)
+    message = str(info.value)
+    assert message.startswith(f"{file}: invalid parameters")
+    assert f"  {key}" in message or f"{key}:" in message
+    if path.rsplit(".", 1)[-1] in ("lerning_rate", "sead", "token"):
+        assert "unknown key" in message
+
+
+@pytest.mark.parametrize("path,value", [("encoder", "clip"), ("data.source", "hf")])
+def test_planned_options_are_rejected_as_not_available_yet(tmp_path, path, value):
+    with pytest.raises(ParamsError, match=rf"{path}: '{value}'.*not available yet"):
+        load_params(write(tmp_path, mutated(path, value)))
+
+
+def test_every_offending_key_is_reported(tmp_path):
+    params = mutated("train.lr", -1)
+    params["world"]["seed"] = -1
+    with pytest.raises(ParamsError) as info:
+        load_params(write(tmp_path, params))
+    assert "train.lr" in str(info.value) and "world.seed" in str(info.value)
+
+
+def test_invalid_yaml_names_the_file(tmp_path):
+    file = tmp_path / "params.yaml"
+    file.write_text("train:\n  lr: [0.1\n")
+    with pytest.raises(ParamsError, match="not valid YAML") as info:
+        load_params(file)
+    assert str(file) in str(info.value)
+
+
+def test_missing_file_names_the_file(tmp_path):
+    file = tmp_path / "nowhere" / "params.yaml"
+    with pytest.raises(ParamsError, match="no such file") as info:
+        load_params(file)
+    assert str(file) in str(info.value)
+
+
+def test_top_level_list_is_rejected(tmp_path):
+    with pytest.raises(ParamsError, match="top level"):
+        load_params(write(tmp_path, [1, 2]))
+
+
+def test_boolean_is_not_a_batch_size(tmp_path):
+    with pytest.raises(ParamsError, match="train.batch_size"):
+        load_params(write(tmp_path, mutated("train.batch_size", True)))
+
+
+def test_infinite_learning_rate_is_rejected(tmp_path):
+    with pytest.raises(ParamsError, match="train.lr"):
+        load_params(write(tmp_path, mutated("train.lr", float("inf"))))
+
+
+# --- property: any wrong-typed leaf is rejected, naming its key ----------------------------
+
+def leaves(tree: dict, prefix: str = "") -> list[tuple[str, object]]:
+    out = []
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out += leaves(value, f"{prefix}{key}.")
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
+
+
+LEAVES = leaves(VALID)
+# Words pydantic's lax mode reads as a bool or a float; letters-only text is otherwise wrong
+# for every numeric, boolean or list leaf.
+COERCIBLE = {"yes", "no", "on", "off", "true", "false", "t", "f", "y", "n", "inf",
+             "infinity", "nan"}
+words = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8).filter(
+    lambda w: w not in COERCIBLE)
+mappings = st.dictionaries(words, st.integers(), min_size=1, max_size=3)
+nested_lists = st.lists(st.lists(st.integers(), max_size=2), min_size=1, max_size=3)
+
+
+@st.composite
+def wrong_leaf(draw):
+    path, valid = draw(st.sampled_from(LEAVES))
+    if isinstance(valid, str) or valid is None:  # a word could be a valid string here
+        value = draw(mappings | nested_lists)
+    else:
+        value = draw(words | mappings | nested_lists)
+    return path, value
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    return tmp_path_factory.mktemp("hypothesis")
+
+
+@settings(max_examples=50, deadline=None)
+@given(case=wrong_leaf())
+def test_wrong_typed_leaf_is_rejected_naming_it(scratch, case):
+    path, value = case
+    with pytest.raises(ParamsError) as info:
+        load_params(write(scratch, mutated(path, value)))
+    assert f"  {path}" in str(info.value)

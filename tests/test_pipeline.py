@@ -1,0 +1,166 @@
+"""End to end: `dvc repro` of the whole study on the tiny profile, in a fresh copy of the repo.
+
+Covers what a new user does: repro, a no-op second repro, the MLflow store and registry,
+invalid params that change nothing, and a kill -9 in the middle of training that resumes to
+the same metrics as an uninterrupted run.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+TINY = {
+    "world": {"corpus_sentences": 600, "intermediate_size": 300, "train_size": 200,
+              "eval_size": 40, "tatoeba_size": 40},
+    "tokenizer": {"vocab_size": 300},
+    "pretrain": {"hidden_size": 32, "layers": 2, "heads": 2, "steps": 30, "batch_size": 32},
+    "train": {"checkpoint_every": 10},
+    "intermediate": {"steps": 40},
+    "finetune": {"steps": 20},
+}
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(base[k], v) if isinstance(v, dict) else v
+    return out
+
+
+def make_repo(path: Path) -> Path:
+    """A fresh git + DVC repository holding the project's pipeline and the tiny profile."""
+    path.mkdir()
+    for item in ("dvc.yaml", "src", ".dvcignore", ".gitignore"):
+        src = ROOT / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, path / item)
+    params = _merge(yaml.safe_load((ROOT / "params.yaml").read_text()), TINY)
+    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], path)
+    run(["dvc", "init", "-q"], path)
+    run(["git", "add", "-A"], path)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], path)
+    return path
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore",
+           "XSTILTS_THREADS": "1", "DVC_NO_ANALYTICS": "1"}
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and proc.returncode:
+        raise AssertionError(f"{cmd} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def tree_digest(*dirs: Path) -> str:
+    h = hashlib.sha1()
+    for d in dirs:
+        for f in sorted(p for p in d.rglob("*") if p.is_file()):
+            h.update(str(f).encode() + f.read_bytes())
+    return h.hexdigest()
+
+
+def metrics(repo: Path) -> dict:
+    files = sorted((repo / "metrics").rglob("*.json"))
+    out = {}
+    for f in files:
+        data = json.loads(f.read_text())
+        out[str(f.relative_to(repo))] = data.get("metrics", data)
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    repo = make_repo(tmp_path_factory.mktemp("e2e") / "repo")
+    run(["dvc", "repro"], repo)
+    return repo
+
+
+def test_repro_builds_every_table(built):
+    results = (built / "reports" / "results.md").read_text()
+    langs = yaml.safe_load((built / "params.yaml").read_text())["data"]["languages"]
+    for lang in langs:
+        assert lang in results
+    cell = json.loads((built / "metrics/finetune/mnli__xnli-s0.json").read_text())["metrics"]
+    assert {f"xnli/accuracy/{lang}" for lang in langs} <= set(cell)
+    assert (built / "models/pretrained/config.json").is_file()
+    summary = json.loads((built / "reports/summary.json").read_text())
+    assert set(summary) == {"xnli", "tatoeba"}
+
+
+def test_second_repro_is_a_noop(built):
+    start = time.perf_counter()
+    proc = run(["dvc", "repro"], built)
+    assert "up to date" in proc.stdout.lower()
+    assert time.perf_counter() - start < 20
+
+
+def test_mlflow_has_runs_and_a_champion(built):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{built}/mlruns/mlflow.db")
+    exp = client.get_experiment_by_name("xstilts")
+    runs = client.search_runs([exp.experiment_id])
+    stages = {r.data.tags.get("xstilts.stage") for r in runs}
+    assert {"pretrain", "intermediate", "finetune", "retrieval"} <= stages
+    finetune = [r for r in runs if r.data.tags.get("xstilts.stage") == "finetune"]
+    assert all("xnli/accuracy/lat75" in r.data.metrics for r in finetune)
+    parent = {r.data.tags.get("mlflow.parentRunId") for r in finetune}
+    assert len(parent) == 1 and None not in parent
+    champion = client.get_model_version_by_alias("xstilts-xnli", "champion")
+    best = max(r.data.metrics["xnli/accuracy/avg"] for r in finetune)
+    assert float(champion.tags["score"]) == pytest.approx(best)
+
+
+@pytest.mark.parametrize("override", ["train.lr=-1", "encoder=clip", "intermediate.tasks=[]",
+                                      "data.languages=[en,xx]"])
+def test_invalid_params_change_nothing(built, override):
+    before = tree_digest(built / "data", built / "models")
+    params = (built / "params.yaml").read_text()
+    try:
+        key, value = override.split("=", 1)
+        edited = yaml.safe_load(params)
+        section, *rest = key.split(".")
+        target = edited if not rest else edited[section]
+        target[rest[0] if rest else section] = yaml.safe_load(value)
+        (built / "params.yaml").write_text(yaml.safe_dump(edited, sort_keys=False))
+        proc = run(["dvc", "repro"], built, check=False)
+        assert proc.returncode != 0
+        assert key in proc.stdout + proc.stderr
+    finally:
+        (built / "params.yaml").write_text(params)
+    assert tree_digest(built / "data", built / "models") == before
+
+
+def test_kill_during_training_resumes_to_identical_metrics(built, tmp_path):
+    repo = make_repo(tmp_path / "killed")
+    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, start_new_session=True,
+                            env={**os.environ, "XSTILTS_THREADS": "1",
+                                 "PYTHONWARNINGS": "ignore", "DVC_NO_ANALYTICS": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    # Kill once the intermediate stage has written a resume checkpoint.
+    while not list((repo / "checkpoints").glob("mnli-*/latest")):
+        assert proc.poll() is None, "pipeline ended before a checkpoint was written"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (repo / "metrics/finetune/mnli__xnli-s0.json").exists()
+    run(["dvc", "repro"], repo)
+    assert metrics(repo) == metrics(built)
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-v"]))
