@@ -168,7 +168,7 @@ def test_nan_loss_raises_non_finite_loss(tmp_path):
 # --- batching -------------------------------------------------------------------------------
 
 def test_batches_are_a_pure_function_of_seed_and_step():
-    data = [{**e, "idx": i} for i, e in enumerate(examples(50))]
+    data = [{**e, "labels": i} for i, e in enumerate(examples(50))]
     a = BucketBatcher(data, batch_size=4, seed=7, pad_id=PAD, bucket=3)
     b = BucketBatcher(data, batch_size=4, seed=7, pad_id=PAD, bucket=3)
     steps = list(range(30))  # more than two epochs of 12 batches
@@ -179,18 +179,18 @@ def test_batches_are_a_pure_function_of_seed_and_step():
         assert got.keys() == forward[s].keys()
         assert all(torch.equal(got[k], forward[s][k]) for k in got), s
     other = BucketBatcher(data, batch_size=4, seed=8, pad_id=PAD, bucket=3)
-    assert not torch.equal(other.batch(0)["idx"], forward[0]["idx"])
+    assert not torch.equal(other.batch(0)["labels"], forward[0]["labels"])
 
 
 def test_an_epoch_uses_each_example_at_most_once():
-    data = [{**e, "idx": i} for i, e in enumerate(examples(50))]
+    data = [{**e, "labels": i} for i, e in enumerate(examples(50))]
     batcher = BucketBatcher(data, batch_size=4, seed=0, pad_id=PAD, bucket=3)
     assert batcher.per_epoch == 12
     for epoch in range(2):
-        seen = torch.cat([batcher.batch(epoch * 12 + s)["idx"] for s in range(12)]).tolist()
+        seen = torch.cat([batcher.batch(epoch * 12 + s)["labels"] for s in range(12)]).tolist()
         assert len(seen) == len(set(seen)) == 48
-    first = {tuple(batcher.batch(s)["idx"].tolist()) for s in range(12)}
-    second = {tuple(batcher.batch(12 + s)["idx"].tolist()) for s in range(12)}
+    first = {tuple(batcher.batch(s)["labels"].tolist()) for s in range(12)}
+    second = {tuple(batcher.batch(12 + s)["labels"].tolist()) for s in range(12)}
     assert first != second  # every epoch is reshuffled
 
 

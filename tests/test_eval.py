@@ -14,7 +14,7 @@ from xstilts.eval import zero_shot
 from xstilts.eval.metrics import retrieval_accuracy
 from xstilts.eval.predict import predict_labels
 from xstilts.eval.retrieval import embed
-from xstilts.eval.zero_shot import evaluate_classification, evaluate_retrieval, summarise
+from xstilts.eval.zero_shot import evaluate_retrieval, evaluate_target, summarise
 from xstilts.models.heads import mean_pool
 from xstilts.models.task_model import TaskModel, load_encoder, load_task_model
 from xstilts.tasks import TATOEBA, XNLI
@@ -90,17 +90,17 @@ def test_retrieval_queries_with_english(monkeypatch):
 
 
 def test_summarise_names_and_values():
-    out = summarise("xnli", "accuracy", {"en": 0.9, "lat75": 0.6, "cyr25": 0.3})
+    out = summarise("xnli", {"accuracy": {"en": 0.9, "lat75": 0.6, "cyr25": 0.3}})
     assert out == pytest.approx({
         "xnli/accuracy/en": 0.9, "xnli/accuracy/lat75": 0.6, "xnli/accuracy/cyr25": 0.3,
-        "xnli/accuracy/avg": 0.6, "xnli/gap": 0.9 - 0.45})
+        "xnli/accuracy/avg": 0.6, "xnli/accuracy/gap": 0.9 - 0.45})
 
 
 def test_summarise_has_no_gap_without_english_or_other_languages():
-    assert summarise("tatoeba", "accuracy", {"lat75": 0.2, "cyr25": 0.4}) == pytest.approx(
+    assert summarise("tatoeba", {"accuracy": {"lat75": 0.2, "cyr25": 0.4}}) == pytest.approx(
         {"tatoeba/accuracy/lat75": 0.2, "tatoeba/accuracy/cyr25": 0.4,
          "tatoeba/accuracy/avg": 0.3})
-    assert "mnli/gap" not in summarise("mnli", "accuracy", {"en": 0.7})
+    assert "mnli/accuracy/gap" not in summarise("mnli", {"accuracy": {"en": 0.7}})
 
 
 def test_mean_pool_ignores_padding():
@@ -166,9 +166,9 @@ def test_predict_labels_keeps_example_order(model, tokenizer):
     assert preds == one_by_one
 
 
-def test_evaluate_classification_scores_every_language(model, tokenizer, data_dir):
-    scores = evaluate_classification(model, tokenizer, XNLI, data_dir, LANGS, "test",
-                                     batch_size=8, max_length=64)
+def test_evaluate_target_scores_every_language(model, tokenizer, data_dir):
+    scores = evaluate_target(model, tokenizer, XNLI, data_dir, LANGS, "test",
+                             batch_size=8, max_length=64)["accuracy"]
     assert list(scores) == LANGS
     records = read_jsonl(task_file(data_dir, "xnli", "test", "en"))
     examples = encode(XNLI, records, tokenizer, 64)
@@ -189,7 +189,7 @@ def test_embeddings_do_not_depend_on_batching(model, tokenizer):
 def test_retrieval_of_identical_sentences_is_perfect(tmp_path, model, tokenizer):
     for lang in LANGS[1:]:
         records = [{**r, "source_sentence": r["target_sentence"]}
-                   for r in datasets.tatoeba(WORLD, lang, 12)]
+                   for r in datasets.tatoeba(WORLD, "test", lang, 12)]
         write_jsonl(task_file(tmp_path, "tatoeba", "test", lang), records)
     scores = evaluate_retrieval(model.encoder, tokenizer, TATOEBA, tmp_path, LANGS, layer=-1,
                                 batch_size=5)

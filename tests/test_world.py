@@ -49,19 +49,19 @@ def test_same_seed_gives_identical_files():
         assert take(datasets.corpus(a, lang, 30)) == take(datasets.corpus(b, lang, 30))
         assert take(datasets.xnli(a, "test", lang, 30)) == take(datasets.xnli(b, "test", lang, 30))
         assert a.lexicons[lang].forms == b.lexicons[lang].forms
-    assert take(datasets.mnli(a, "train", 30)) == take(datasets.mnli(b, "train", 30))
-    assert take(datasets.tatoeba(a, "cyr25", 30)) == take(datasets.tatoeba(b, "cyr25", 30))
+    assert take(datasets.mnli(a, "train", "en", 30)) == take(datasets.mnli(b, "train", "en", 30))
+    assert take(datasets.tatoeba(a, "test", "cyr25", 30)) == take(datasets.tatoeba(b, "test", "cyr25", 30))
 
 
 def test_different_world_seed_gives_different_files():
     a, b = World(DEFAULT_LANGUAGES, 0), World(DEFAULT_LANGUAGES, 1)
     assert take(datasets.corpus(a, "en", 30)) != take(datasets.corpus(b, "en", 30))
-    assert take(datasets.mnli(a, "train", 30)) != take(datasets.mnli(b, "train", 30))
+    assert take(datasets.mnli(a, "train", "en", 30)) != take(datasets.mnli(b, "train", "en", 30))
     assert a.lexicons["lat50n"].forms != b.lexicons["lat50n"].forms
 
 
 def test_splits_and_languages_draw_from_separate_streams(world):
-    assert take(datasets.mnli(world, "train", 20)) != take(datasets.mnli(world, "validation", 20))
+    assert take(datasets.mnli(world, "train", "en", 20)) != take(datasets.mnli(world, "validation", "en", 20))
     # monolingual corpora are not translations of each other
     en = take(datasets.corpus(world, "en", 20))
     lat75 = take(datasets.corpus(world, "lat75", 20))
@@ -241,7 +241,7 @@ def test_xnli_records(world):
 
 
 def test_mnli_records(world):
-    records = take(datasets.mnli(world, "train", 60))
+    records = take(datasets.mnli(world, "train", "en", 60))
     assert all(set(r) == {"premise", "hypothesis", "label", "idx"} for r in records)
     assert [r["idx"] for r in records] == list(range(60))
     assert {r["label"] for r in records} == {0, 1, 2}
@@ -249,8 +249,8 @@ def test_mnli_records(world):
 
 
 def test_tatoeba_records_are_parallel_to_english(world):
-    src = take(datasets.tatoeba(world, "cyr25", 40))
-    other = take(datasets.tatoeba(world, "lat75", 40))
+    src = take(datasets.tatoeba(world, "test", "cyr25", 40))
+    other = take(datasets.tatoeba(world, "test", "lat75", 40))
     for rec in src:
         assert set(rec) == {"source_sentence", "target_sentence", "source_lang", "target_lang"}
         assert (rec["source_lang"], rec["target_lang"]) == ("cyr25", "en")

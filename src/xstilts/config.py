@@ -52,7 +52,8 @@ class WorldParams(Section):
     train_size: PositiveInt = 4000  # English training examples of a target task
     intermediate_size: PositiveInt = 8000  # English examples of an intermediate task
     eval_size: PositiveInt = 600  # dev and test examples per language
-    tatoeba_size: PositiveInt = 500  # parallel pairs per language
+    tatoeba_size: PositiveInt = 500  # parallel pairs (retrieval tasks) per language
+    code_switch: Fraction = 0.1  # share of non-English corpus lines with English words mixed in
 
 
 class TokenizerParams(Section):
@@ -94,10 +95,13 @@ class TrainParams(Section):
 class IntermediateParams(Section):
     tasks: list[str] = Field(default_factory=lambda: ["none", "mnli"], min_length=1)
     steps: PositiveInt = 800
+    translated: Bool = False  # train on the task's data in every language (translate-train)
+    temperature: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0  # multi-task
+    # sampling: task probability ~ size ** (1 / temperature); 1 = proportional to size
 
     @model_validator(mode="after")
     def _known_tasks(self):
-        allowed = ["none", *INTERMEDIATE_TASKS]
+        allowed = ["none", "multi", *INTERMEDIATE_TASKS]
         unknown = [t for t in self.tasks if t not in allowed]
         if unknown:
             raise ValueError(f"intermediate.tasks: unknown {unknown}; allowed: {allowed}")

@@ -25,10 +25,32 @@ class TaskSpec:
     label_field: str = "label"
     labels: tuple[str, ...] = ()
     chance: float = 0.0  # the score of guessing, for reading results
+    # Multiple choice: where the options are, a field holding a list ("endings"), a dotted
+    # path into a dict ("choices.text") or several fields ("answer0", "answer1", ...).
+    choice_fields: tuple[str, ...] = ()
+    unanswerable: bool = False  # span tasks where "" is a valid answer (SQuAD v2)
+    eval_split: str = "test"  # the split scored zero-shot (XQuAD has only "validation")
+    splits: tuple[str, ...] = ("validation", "test")  # splits that exist in every language
+    train_from: str | None = None  # target fine-tuned on another task's English train set
 
     @property
     def num_labels(self) -> int:
         return len(self.labels)
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        label = (self.label_field,) if self.labels else ()
+        return (*self.text_fields, *label, *(f.split(".")[0] for f in self.choice_fields))
+
+    def choices(self, record: dict) -> tuple[str, list[str]]:
+        """(context, options) of a multiple-choice record."""
+        context = " ".join(record[f] for f in self.text_fields)
+        if len(self.choice_fields) > 1:
+            return context, [record[f] for f in self.choice_fields]
+        value = record
+        for part in self.choice_fields[0].split("."):
+            value = value[part]
+        return context, list(value)
 
 
 MNLI = TaskSpec("mnli", "classification", "accuracy", "classification", "glue/mnli",
@@ -36,7 +58,8 @@ MNLI = TaskSpec("mnli", "classification", "accuracy", "classification", "glue/mn
 XNLI = TaskSpec("xnli", "classification", "accuracy", "classification", "google/xtreme/XNLI",
                 ("sentence1", "sentence2"), "gold_label", NLI_LABELS, chance=1 / 3)
 TATOEBA = TaskSpec("tatoeba", "retrieval", "accuracy", "retrieval",
-                   "google/xtreme/tatoeba.<iso3>", ("source_sentence", "target_sentence"))
+                   "google/xtreme/tatoeba.<iso3>", ("source_sentence", "target_sentence"),
+                   splits=("test",))
 
 INTERMEDIATE_TASKS = {t.name: t for t in (MNLI,)}
 # Targets fine-tuned on English; retrieval targets are evaluated straight after phase 1.

@@ -1,24 +1,49 @@
-"""Phase 3: score a model fine-tuned on English in every language of its target task."""
+"""Phase 3: score a model fine-tuned on English in every language of its target task, with
+the head trained on English and XTREME's metric for the task's type."""
 
 from pathlib import Path
 
 from xstilts.data.features import encode, load_records
-from xstilts.eval.predict import predict_labels
-from xstilts.eval.metrics import accuracy, retrieval_accuracy
+from xstilts.eval import metrics
+from xstilts.eval.predict import predict_labels, predict_spans, predict_tags
 from xstilts.eval.retrieval import embed
 from xstilts.tasks import TaskSpec
 
 
-def evaluate_classification(model, tokenizer, spec: TaskSpec, data_dir: Path,
-                            languages: list[str], split: str, batch_size: int,
-                            max_length: int) -> dict[str, float]:
-    """Accuracy per language with the head trained on English."""
-    scores = {}
+def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: str,
+                  batch_size: int, max_length: int) -> dict[str, float]:
+    """Metric name -> value for one language's records."""
+    features = encode(spec, records, tokenizer, max_length)
+    pad = tokenizer.pad_token_id
+    if spec.type in ("classification", "multiple_choice"):
+        preds = predict_labels(model, spec.name, features, batch_size, pad)
+        return {"accuracy": metrics.accuracy([f["labels"] for f in features], preds)}
+    if spec.type == "tagging":
+        preds = predict_tags(model, spec.name, features, batch_size, pad)
+        gold = [[spec.labels[t] for t in r[spec.label_field]] for r in records]
+        # Truncated sentences are scored on the words the model saw, as in run_tag.py.
+        gold = [g[:len(p)] for g, p in zip(gold, preds)]
+        return {"f1": metrics.tagging_f1(gold, [[spec.labels[t] for t in p] for p in preds])}
+    if spec.type == "span":
+        answers = predict_spans(model, spec.name, features, [r["context"] for r in records],
+                                batch_size, pad, allow_null=spec.unanswerable)
+        scores = metrics.squad_scores(
+            {r["id"]: a for r, a in zip(records, answers)},
+            {r["id"]: r["answers"]["text"] for r in records}, lang=lang)
+        return {**scores, "em_f1": (scores["exact_match"] + scores["f1"]) / 2}
+    raise ValueError(f"{spec.name}: cannot score task type {spec.type!r}")
+
+
+def evaluate_target(model, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
+                    split: str, batch_size: int, max_length: int) -> dict[str, dict[str, float]]:
+    """Metric name -> {language: value}, for every language of ``split``."""
+    out: dict[str, dict[str, float]] = {}
     for lang in languages:
-        examples = encode(spec, load_records(data_dir, spec, split, lang), tokenizer, max_length)
-        preds = predict_labels(model, spec.name, examples, batch_size, tokenizer.pad_token_id)
-        scores[lang] = accuracy([e["labels"] for e in examples], preds)
-    return scores
+        for name, value in score_records(model, tokenizer, spec,
+                                         load_records(data_dir, spec, split, lang), lang,
+                                         batch_size, max_length).items():
+            out.setdefault(name, {})[lang] = value
+    return out
 
 
 def evaluate_retrieval(encoder, tokenizer, spec: TaskSpec, data_dir: Path,
@@ -34,16 +59,18 @@ def evaluate_retrieval(encoder, tokenizer, spec: TaskSpec, data_dir: Path,
                     batch_size)
         tgt = embed(encoder, tokenizer, [r["target_sentence"] for r in records], layer,
                     batch_size)
-        scores[lang] = retrieval_accuracy(tgt, src)
+        scores[lang] = metrics.retrieval_accuracy(tgt, src)
     return scores
 
 
-def summarise(task: str, metric: str, scores: dict[str, float]) -> dict[str, float]:
-    """Flat metric names ``task/metric/lang`` plus XTREME's task score (mean over languages)
-    and the cross-lingual gap (English minus the mean of the other languages)."""
-    out = {f"{task}/{metric}/{lang}": s for lang, s in scores.items()}
-    out[f"{task}/{metric}/avg"] = sum(scores.values()) / len(scores)
-    others = [s for lang, s in scores.items() if lang != "en"]
-    if "en" in scores and others:
-        out[f"{task}/gap"] = scores["en"] - sum(others) / len(others)
+def summarise(task: str, scores: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Flat metric names ``task/metric/lang`` plus, per metric, XTREME's task score (the mean
+    over languages) and the cross-lingual gap (English minus the mean of the others)."""
+    out = {}
+    for metric, by_lang in scores.items():
+        out.update({f"{task}/{metric}/{lang}": s for lang, s in by_lang.items()})
+        out[f"{task}/{metric}/avg"] = sum(by_lang.values()) / len(by_lang)
+        others = [s for lang, s in by_lang.items() if lang != "en"]
+        if "en" in by_lang and others:
+            out[f"{task}/{metric}/gap"] = by_lang["en"] - sum(others) / len(others)
     return out

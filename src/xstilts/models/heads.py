@@ -15,17 +15,24 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
 
-class ClassificationHead(nn.Module):
-    """Sentence (pair) classification from the mean-pooled sequence."""
+def pool(hidden: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
+    """(B, T, H) -> (B, H): the <s> state (as RoBERTa's classification head) or the mean."""
+    return hidden[:, 0] if how == "first" else mean_pool(hidden, mask)
 
-    def __init__(self, hidden: int, num_labels: int, dropout: float = 0.1):
+
+class ClassificationHead(nn.Module):
+    """Sentence (pair) classification from the pooled sequence."""
+
+    def __init__(self, hidden: int, num_labels: int, dropout: float = 0.1,
+                 pooling: str = "mean"):
         super().__init__()
+        self.pooling = pooling
         self.dense = nn.Linear(hidden, hidden)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, num_labels)
 
     def forward(self, hidden, batch):
-        pooled = mean_pool(hidden, batch["attention_mask"])
+        pooled = pool(hidden, batch["attention_mask"], self.pooling)
         logits = self.out(self.dropout(torch.tanh(self.dense(self.dropout(pooled)))))  # (B, L)
         return _with_loss({"logits": logits}, batch,
                           lambda: F.cross_entropy(logits, batch["labels"]))

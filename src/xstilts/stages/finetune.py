@@ -11,11 +11,11 @@ from pathlib import Path
 
 from xstilts import tracking
 from xstilts.data.files import publish, write_json
-from xstilts.eval.zero_shot import evaluate_classification, summarise
+from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import load_task_model
 from xstilts.stages.common import device, fingerprint, parse, seed_everything
-from xstilts.stages.intermediate import train_task
-from xstilts.tasks import FINETUNE_TARGETS
+from xstilts.stages.intermediate import train_heads
+from xstilts.tasks import FINETUNE_TARGETS, TASKS
 
 
 def main(argv=None) -> None:
@@ -38,12 +38,15 @@ def main(argv=None) -> None:
                   "steps": params.finetune.steps}
     name = f"{args.intermediate}__{args.target}-s{args.seed}"
     with tracking.stage_run(params, "finetune", f"finetune-{name}", run_params):
-        train_task(model, tokenizer, spec, args.data, params, params.finetune.steps,
-                   args.seed, {"model": fingerprint(args.model), **run_params})
-        scores = evaluate_classification(model, tokenizer, spec, args.data,
-                                         params.data.languages, "test",
-                                         params.eval.batch_size, params.train.max_length)
-        metrics = summarise(spec.name, spec.metric, scores)
+        # XQuAD and MLQA have no training set of their own: they learn from SQuAD's.
+        train_spec = TASKS[spec.train_from] if spec.train_from else spec
+        train_heads(model, tokenizer, {spec.name: train_spec}, args.data, params,
+                    params.finetune.steps, args.seed,
+                    {"model": fingerprint(args.model), **run_params})
+        scores = evaluate_target(model, tokenizer, spec, args.data, params.data.languages,
+                                 spec.eval_split, params.eval.batch_size,
+                                 params.train.max_length)
+        metrics = summarise(spec.name, scores)
         tracking.log_metrics(metrics)
         with publish(args.out) as tmp:
             model.save(tmp, tokenizer)

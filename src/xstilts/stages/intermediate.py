@@ -9,11 +9,11 @@ from pathlib import Path
 from xstilts import tracking
 from xstilts.data.features import encode, load_records
 from xstilts.data.files import publish, write_json
-from xstilts.eval.zero_shot import evaluate_classification, summarise
+from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import TaskModel, load_encoder
 from xstilts.stages.common import device, fingerprint, parse, resume_dir, seed_everything
-from xstilts.tasks import INTERMEDIATE_TASKS
-from xstilts.train.batching import BucketBatcher
+from xstilts.tasks import INTERMEDIATE_TASKS, TaskSpec
+from xstilts.train.batching import BucketBatcher, MultiTaskBatcher
 from xstilts.train.loop import LoopConfig, train
 from xstilts.train.objectives import task_loss
 
@@ -26,22 +26,36 @@ def loop_config(params, steps: int, seed: int) -> LoopConfig:
                       checkpoint_every=t.checkpoint_every, bf16=t.bf16)
 
 
-def train_task(model: TaskModel, tokenizer, spec, data_dir: Path, params, steps: int,
-               seed: int, resume_key: dict) -> dict[str, float]:
-    """Fit ``model``'s head for ``spec`` (and the encoder) on the task's English train set."""
-    model.add_head(spec.name, spec.type, spec.num_labels)
-    examples = encode(spec, load_records(data_dir, spec, "train", "en"), tokenizer,
-                      params.train.max_length)
-    batcher = BucketBatcher(examples, params.train.batch_size, seed, tokenizer.pad_token_id)
-    return train(model, task_loss(spec.name), batcher.batch, loop_config(params, steps, seed),
-                 resume_dir(spec.name, resume_key),
+def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir: Path,
+                params, steps: int, seed: int, resume_key: dict,
+                languages: tuple[str, ...] = ("en",)) -> dict[str, float]:
+    """Train the encoder and one head per job (head name -> the task whose train set it
+    learns from) on the train files of ``languages``; several jobs are sampled per step with
+    ``intermediate.temperature``."""
+    batchers = {}
+    for head, spec in jobs.items():
+        model.add_head(head, spec.type, spec.num_labels)
+        records = [r for lang in languages
+                   for r in load_records(data_dir, spec, "train", lang)]
+        examples = encode(spec, records, tokenizer, params.train.max_length)
+        batchers[head] = BucketBatcher(examples, params.train.batch_size, seed,
+                                       tokenizer.pad_token_id)
+    cfg = loop_config(params, steps, seed)
+    if len(batchers) == 1:
+        (head, batcher), = batchers.items()
+        loss, batch = task_loss(head), batcher.batch
+    else:
+        loss = task_loss()
+        batch = MultiTaskBatcher(batchers, steps * cfg.grad_accum, seed,
+                                 params.intermediate.temperature).batch
+    return train(model, loss, batch, cfg, resume_dir("-".join(jobs), resume_key),
                  on_log=lambda step, m: tracking.log_metrics(
-                     {f"{spec.name}/train_loss": m["loss"]}, step))
+                     {f"{'+'.join(jobs)}/train_loss": m["loss"]}, step))
 
 
 def main(argv=None) -> None:
     def add(p):
-        p.add_argument("--task", required=True, choices=["none", *INTERMEDIATE_TASKS])
+        p.add_argument("--task", required=True, choices=["none", "multi", *INTERMEDIATE_TASKS])
         p.add_argument("--seed", type=int, required=True)
         p.add_argument("--pretrained", type=Path, required=True)
         p.add_argument("--data", type=Path, required=True)
@@ -52,19 +66,24 @@ def main(argv=None) -> None:
     seed_everything(args.seed)
     encoder, tokenizer = load_encoder(args.pretrained)
     model = TaskModel(encoder, {}).to(device())
-    run_params = {"task": args.task, "seed": args.seed,
-                  "train": params.train.model_dump(), "steps": params.intermediate.steps}
+    inter = params.intermediate
+    run_params = {"task": args.task, "seed": args.seed, "train": params.train.model_dump(),
+                  "intermediate": inter.model_dump(exclude={"tasks"})}
+    # "multi" trains on every intermediate task at once (the paper's multi-task setting).
+    specs = ([] if args.task == "none" else list(INTERMEDIATE_TASKS.values())
+             if args.task == "multi" else [INTERMEDIATE_TASKS[args.task]])
+    languages = tuple(params.data.languages) if inter.translated else ("en",)
     with tracking.stage_run(params, "intermediate", f"intermediate-{args.task}-s{args.seed}",
                             run_params):
         metrics = {}
-        if args.task != "none":
-            spec = INTERMEDIATE_TASKS[args.task]
-            train_task(model, tokenizer, spec, args.data, params, params.intermediate.steps,
-                       args.seed, {"pretrained": fingerprint(args.pretrained), **run_params})
-            dev = evaluate_classification(model, tokenizer, spec, args.data, ["en"],
-                                          "validation", params.eval.batch_size,
-                                          params.train.max_length)
-            metrics = summarise(spec.name, spec.metric, dev)
+        if specs:
+            train_heads(model, tokenizer, {s.name: s for s in specs}, args.data, params,
+                        inter.steps, args.seed,
+                        {"pretrained": fingerprint(args.pretrained), **run_params}, languages)
+            for spec in specs:
+                dev = evaluate_target(model, tokenizer, spec, args.data, ["en"], "validation",
+                                      params.eval.batch_size, params.train.max_length)
+                metrics.update(summarise(spec.name, dev))
             tracking.log_metrics(metrics)
         with publish(args.out) as tmp:
             model.save(tmp, tokenizer)

@@ -33,7 +33,7 @@ def main(argv=None) -> None:
             scores = evaluate_retrieval(encoder, tokenizer, spec, args.data,
                                         params.data.languages, params.eval.retrieval_layer,
                                         params.eval.batch_size)
-            metrics.update(summarise(spec.name, spec.metric, scores))
+            metrics.update(summarise(spec.name, {spec.metric: scores}))
         tracking.log_metrics(metrics)
     write_json(args.metrics, {"intermediate": args.intermediate, "seed": args.seed,
                               "encoder": params.encoder, "metrics": metrics})

@@ -24,10 +24,12 @@ def masked_lm(mask_id: int, vocab_size: int, mask_prob: float, first_regular_id:
     return loss_fn
 
 
-def task_loss(task: str):
-    """Supervised loss of one task's head on a :class:`TaskModel`."""
+def task_loss(task: str | None = None):
+    """Supervised loss of a :class:`TaskModel` head: ``task``'s, or the one each batch names
+    in its ``"task"`` entry (multi-task training)."""
 
     def loss_fn(model, batch):
-        return {"loss": model(task, batch)["loss"]}
+        name = task or batch["task"]
+        return {"loss": model(name, batch)["loss"]}
 
     return loss_fn

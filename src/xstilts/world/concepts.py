@@ -38,6 +38,10 @@ FUNCTION_WORDS = {
     "is": "AUX", "are": "AUX", "has": "VERB", "likes": "VERB", "sees": "VERB",
     "bought": "VERB", "works": "VERB", "and": "CCONJ", "not": "PART", "what": "PRON",
     "where": "ADV", "who": "PRON", "colour": "NOUN", "this": "DET", "very": "ADV",
+    # Question words of the QA tasks: "what size", "in which place", "how many", and the
+    # do-support of "where does X work ?" / "how many Y does X have ?".
+    "size": "NOUN", "which": "DET", "place": "NOUN", "how": "ADV", "many": "ADJ",
+    "does": "AUX", "work": "VERB", "have": "VERB",
 }
 
 # Universal POS tag of every content lemma.

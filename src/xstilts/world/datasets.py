@@ -40,9 +40,10 @@ def switch_words(tokens: list[Token], rng: random.Random, rate: float = 0.3) -> 
             and rng.random() < rate else t for t in tokens]
 
 
-def mnli(world: World, split: str, n: int) -> Iterator[dict]:
-    """English NLI from several "genres": half the premises open with an unrelated sentence."""
-    rng, lex = _rng(world, "mnli", split), world.lexicons["en"]
+def mnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
+    """NLI from several "genres": half the premises open with an unrelated sentence. English
+    in the study; other languages give the translate-train variant."""
+    rng, lex = _rng(world, "mnli", split), world.lexicons[lang]
     for idx in range(n):
         premise, hypothesis, label = nli_example(rng)
         text_p = text(realise(premise, lex))
@@ -61,9 +62,9 @@ def xnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
                "language": lang, "gold_label": label}
 
 
-def tatoeba(world: World, lang: str, n: int) -> Iterator[dict]:
+def tatoeba(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     """Parallel sentence pairs language -> English; every language shares the meanings."""
-    rng = _rng(world, "tatoeba")
+    rng = _rng(world, "tatoeba", split)
     src, en = world.lexicons[lang], world.lexicons["en"]
     for _ in range(n):
         meaning = clause(rng)
@@ -79,3 +80,6 @@ def lexicon_table(lex: Lexicon) -> dict:
             "verb_final": spec.verb_final, "case_suffixes": spec.case_suffixes,
             "script": spec.script, "distance": spec.distance, "forms": lex.forms,
             "suffixes": lex.suffixes if spec.case_suffixes else {}}
+
+
+GENERATORS = {"mnli": mnli, "xnli": xnli, "tatoeba": tatoeba}

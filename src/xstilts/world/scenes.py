@@ -3,8 +3,7 @@
 import random
 
 from xstilts.world.concepts import COLOURS, NOUNS, ORGS, PERSONS, PLACES, RELATIONS, SIZES
-from xstilts.world.syntax import (Attribute, Clause, Employment, Locative, NounPhrase,
-                                  Possession)
+from xstilts.world.syntax import Attribute, Clause, Employment, Locative, NounPhrase, Possession
 
 
 def noun_phrase(rng: random.Random, avoid: tuple[str, ...] = (), owner_p: float = 0.3,
@@ -15,10 +14,10 @@ def noun_phrase(rng: random.Random, avoid: tuple[str, ...] = (), owner_p: float 
     return NounPhrase(noun, rng.choice(COLOURS), rng.choice(SIZES), owner)
 
 
-def locative(rng: random.Random, place_p: float = 0.3) -> Locative:
+def locative(rng: random.Random, place_p: float = 0.3, owner_p: float = 0.3) -> Locative:
     """Two different objects in a spatial relation, sometimes in a named place."""
-    subj = noun_phrase(rng)
-    obj = noun_phrase(rng, avoid=(subj.noun,))
+    subj = noun_phrase(rng, owner_p=owner_p)
+    obj = noun_phrase(rng, avoid=(subj.noun,), owner_p=owner_p)
     place = rng.choice(PLACES) if rng.random() < place_p else None
     return Locative(subj, rng.choice(sorted(RELATIONS)), obj, place)
 

@@ -3,7 +3,7 @@
 A clause is language-independent meaning; ``realise`` turns it into tokens that keep their
 lemma, UD part of speech, PAN-X entity tag and a reference to the meaning they express. Tags
 and references survive reordering, so tagging labels and QA answer spans come for free in
-every language.
+every language. A ``Question`` asks for one slot of such a clause and is realised the same way.
 """
 
 from dataclasses import dataclass
@@ -69,9 +69,29 @@ class Employment:
 Clause = Locative | Attribute | Possession | Employment
 
 
-def realise(clause: Clause, lex: Lexicon) -> list[Token]:
-    """The tokens of a clause in the lexicon's language, ending with a full stop."""
-    return _Realiser(lex).clause(clause) + [Token(".", ".", "PUNCT")]
+@dataclass(frozen=True)
+class Question:
+    """A wh-question asking for one slot; the other fields are what the question mentions.
+
+    ``asks`` names the slot: "colour" / "size" / "owner" of ``thing``; "what" stands in
+    ``relation`` to ``thing``; "place" of ``thing`` or of where ``person`` works; "count" of
+    ``thing`` that ``person`` has; "org" ``person`` works at; "person" who works at ``org`` or
+    has ``count`` ``thing``.
+    """
+
+    asks: str
+    thing: NounPhrase | None = None
+    person: tuple[str, ...] | None = None
+    org: tuple[str, ...] | None = None
+    relation: str | None = None
+    count: int | None = None
+
+
+def realise(clause: Clause | Question, lex: Lexicon) -> list[Token]:
+    """The tokens of a clause in the lexicon's language, ending with a full stop (or a
+    question mark for a question)."""
+    end = "?" if isinstance(clause, Question) else "."
+    return _Realiser(lex).clause(clause) + [Token(end, end, "PUNCT")]
 
 
 class _Realiser:
@@ -114,7 +134,52 @@ class _Realiser:
     def predicate(self, subject: list[Token], verb: list[Token], rest: list[Token]):
         return [*subject, *rest, *verb] if self.spec.verb_final else [*subject, *verb, *rest]
 
-    def clause(self, c: Clause) -> list[Token]:
+    def fronted(self, wh: list[Token], aux: list[Token], subject: list[Token],
+                verb: list[Token] | tuple[()] = ()) -> list[Token]:
+        # English-like orders front the wh-phrase and invert the auxiliary ("where does X
+        # work"); verb-final languages leave it in situ before the verb, as Japanese, Turkish
+        # and Hindi do ("X where work does").
+        if self.spec.verb_final:
+            return [*subject, *wh, *verb, *aux]
+        return [*wh, *aux, *subject, *verb]
+
+    def question(self, q: Question) -> list[Token]:
+        w = self.word
+        who, what = [w("who", "wh")], [w("what", "wh")]
+        if q.asks in ("colour", "size"):
+            return self.fronted([*what, w(q.asks, "wh")], [w("is")],
+                                self.noun_phrase(q.thing, "subj"))
+        if q.asks == "owner":
+            return self.predicate(who, [w("has")], self.noun_phrase(q.thing, "obj"))
+        if q.asks == "what":
+            return self.predicate(what, [w("is")], self.adposition(
+                q.relation, self.noun_phrase(q.thing, "obj"), "relation"))
+        # Counted things are bare, as in Possession: no article before a number.
+        bare = (self.noun_phrase(q.thing, "obj")[int(not self.spec.case_suffixes):]
+                if q.thing else [])
+        if q.asks == "person" and q.org:
+            return self.predicate(who, [w("works")],
+                                  self.adposition("at", self.name(q.org, "ORG", "org")))
+        if q.asks == "person":
+            count = Token(str(q.count), str(q.count), "NUM", "O", "count")
+            return self.predicate(who, [w("has")], [count, *bare])
+        if q.asks == "place" and not q.person:
+            return self.fronted(self.adposition("in", [w("which", "wh"), w("place", "wh")]),
+                                [w("is")], self.noun_phrase(q.thing, "subj"))
+        person = self.name(q.person, "PER", "person")
+        if q.asks == "place":
+            wh = self.adposition("in", [w("which", "wh"), w("place", "wh")])
+            return self.fronted(wh, [w("does")], person, [w("work")])
+        if q.asks == "org":
+            return self.fronted([w("where", "wh")], [w("does")], person, [w("work")])
+        if q.asks == "count":
+            return self.fronted([w("how", "wh"), w("many", "wh"), *bare], [w("does")], person,
+                                [w("have")])
+        raise ValueError(f"unknown question slot: {q.asks!r}")
+
+    def clause(self, c: Clause | Question) -> list[Token]:
+        if isinstance(c, Question):
+            return self.question(c)
         if isinstance(c, Locative):
             out = []
             if c.place:
