@@ -135,6 +135,23 @@ class EvalParams(Section):
         return self
 
 
+class ClipParams(Section):
+    """Phase 0b (encoder: clip): image-caption contrastive training of the text encoder."""
+
+    # Real mode: open_clip's multilingual CLIP, whose text tower is XLM-R (LiT-style).
+    hub_model: str = "xlm-roberta-base-ViT-B-32"
+    hub_pretrained: str = "laion5b_s13b_b90k"
+    # Offline mode: scenes rendered as small images, captioned in these languages.
+    images: PositiveInt = 4000
+    image_size: Annotated[int, Strict(), Field(ge=16, le=224)] = 32
+    caption_languages: Literal["en", "all"] = "all"
+    image_tower: Literal["trained", "frozen"] = "trained"  # frozen = LiT
+    init_temperature: PositiveFloat = 0.07
+    steps: PositiveInt = 400
+    batch_size: PositiveInt = 64
+    lr: PositiveFloat = 5e-4
+
+
 class TrackingParams(Section):
     experiment: str = Field("xstilts", min_length=1)
     uri: str | None = None  # None: SQLite store under <repo>/mlruns
@@ -151,6 +168,7 @@ class Params(Section):
     intermediate: IntermediateParams = IntermediateParams()
     finetune: FinetuneParams = FinetuneParams()
     eval: EvalParams = EvalParams()
+    clip: ClipParams = ClipParams()
     tracking: TrackingParams = TrackingParams()
 
     @model_validator(mode="after")

@@ -63,6 +63,43 @@ def evaluate_retrieval(encoder, tokenizer, spec: TaskSpec, data_dir: Path,
     return scores
 
 
+def _bucc_pools(records: list[dict]):
+    """Source and target pools of one BUCC file (a side "" marks a sentence with no
+    translation) and the gold pairs as (source row, target row)."""
+    src, tgt, gold = [], [], set()
+    for r in records:
+        if r["source_sentence"]:
+            src.append(r["source_sentence"])
+        if r["target_sentence"]:
+            tgt.append(r["target_sentence"])
+        if r["source_sentence"] and r["target_sentence"]:
+            gold.add((len(src) - 1, len(tgt) - 1))
+    return src, tgt, gold
+
+
+def evaluate_bucc(encoder, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
+                  layer: int, batch_size: int) -> dict[str, float]:
+    """BUCC F1 per non-English language: pairs mined by ratio margin (k=4) from the two
+    pools, with the score threshold that maximises F1 on the validation pools applied to
+    the test pools, as XTREME does."""
+    scores = {}
+    for lang in languages:
+        if lang == "en":
+            continue
+        mined = {}
+        for split in ("validation", "test"):
+            src, tgt, gold = _bucc_pools(load_records(data_dir, spec, split, lang))
+            pairs = metrics.mine_pairs(embed(encoder, tokenizer, src, layer, batch_size),
+                                       embed(encoder, tokenizer, tgt, layer, batch_size))
+            mined[split] = (pairs, gold)
+        threshold, _ = metrics.best_threshold(*mined["validation"])
+        scores[lang] = metrics.bucc_f1(*mined["test"], threshold)["f1"]
+    return scores
+
+
+RETRIEVAL_EVALUATORS = {"tatoeba": evaluate_retrieval, "bucc": evaluate_bucc}
+
+
 def summarise(task: str, scores: dict[str, dict[str, float]]) -> dict[str, float]:
     """Flat metric names ``task/metric/lang`` plus, per metric, XTREME's task score (the mean
     over languages) and the cross-lingual gap (English minus the mean of the others)."""

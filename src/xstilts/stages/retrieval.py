@@ -5,7 +5,7 @@ from pathlib import Path
 
 from xstilts import tracking
 from xstilts.data.files import write_json
-from xstilts.eval.zero_shot import evaluate_retrieval, summarise
+from xstilts.eval.zero_shot import RETRIEVAL_EVALUATORS, summarise
 from xstilts.models.task_model import load_encoder
 from xstilts.stages.common import device, parse, seed_everything
 from xstilts.tasks import RETRIEVAL_TARGETS
@@ -30,7 +30,7 @@ def main(argv=None) -> None:
         metrics = {}
         for task in params.eval.retrieval_tasks:
             spec = RETRIEVAL_TARGETS[task]
-            scores = evaluate_retrieval(encoder, tokenizer, spec, args.data,
+            scores = RETRIEVAL_EVALUATORS[task](encoder, tokenizer, spec, args.data,
                                         params.data.languages, params.eval.retrieval_layer,
                                         params.eval.batch_size)
             metrics.update(summarise(spec.name, {spec.metric: scores}))

@@ -170,15 +170,12 @@ def _answer(clauses: list[list[Token]], ask: _Ask) -> dict:
     """The answer span's text and character offset in the space-joined context."""
     if not ask.refs:
         return {"text": [], "answer_start": []}
-    start = sum(len(t.form) + 1 for c in clauses[:ask.clause] for t in c)
-    hits = []
-    for j, t in enumerate(clauses[ask.clause]):
-        if t.ref in ask.refs:
-            hits.append((j, start))
-        start += len(t.form) + 1
-    assert [j for j, _ in hits] == list(range(hits[0][0], hits[-1][0] + 1)), ask
-    span = clauses[ask.clause][hits[0][0]:hits[-1][0] + 1]
-    return {"text": [text(span)], "answer_start": [hits[0][1]]}
+    tokens = clauses[ask.clause]
+    hits = [j for j, t in enumerate(tokens) if t.ref in ask.refs]
+    assert hits == list(range(hits[0], hits[-1] + 1)), ask  # one contiguous span
+    before = [*clauses[:ask.clause], tokens[:hits[0]]]
+    start = sum(len(t.form) + 1 for c in before for t in c)
+    return {"text": [text(tokens[hits[0]:hits[-1] + 1])], "answer_start": [start]}
 
 
 def _title(c: Clause, lex) -> str:
@@ -237,9 +234,8 @@ def xquad(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     so its meanings and ids are SQuAD validation's and English is SQuAD validation itself.
     No title field (the hub's XQuAD has none)."""
     _check("xquad", split, lang, ("validation",))
-    for rec in _records(world, "squad", split, lang, n, _SQUAD):
-        del rec["title"]
-        yield rec
+    return ({k: v for k, v in rec.items() if k != "title"}
+            for rec in _records(world, "squad", split, lang, n, _SQUAD))
 
 
 def mlqa(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
@@ -256,6 +252,5 @@ def tydiqa(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     language with ids "<language>-..." ("english-" for en, else the code)."""
     _check("tydiqa", split, lang, ("train", "validation"), english=split == "train")
     prefix = "english" if lang == "en" else lang
-    for rec in _records(world, "tydiqa", split, lang, n, _TYDI):
-        rec["id"] = f"{prefix}-{int(rec['id'][:15], 16)}"
-        yield rec
+    return ({**rec, "id": f"{prefix}-{int(rec['id'][:15], 16)}"}
+            for rec in _records(world, "tydiqa", split, lang, n, _TYDI))
