@@ -61,9 +61,32 @@ TATOEBA = TaskSpec("tatoeba", "retrieval", "accuracy", "retrieval",
                    "google/xtreme/tatoeba.<iso3>", ("source_sentence", "target_sentence"),
                    splits=("test",))
 
-INTERMEDIATE_TASKS = {t.name: t for t in (MNLI,)}
+# Tagging label orders are the hub's ClassLabel orders (google/xtreme dataset card).
+UPOS_TAGS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART",
+             "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X")
+PANX_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+QA_FIELDS = ("question", "context")
+
+SQUAD = TaskSpec("squad", "span", "em_f1", "qa", "rajpurkar/squad", QA_FIELDS, "answers",
+                 eval_split="validation")
+SQUAD_V2 = TaskSpec("squad_v2", "span", "em_f1", "qa", "rajpurkar/squad_v2", QA_FIELDS,
+                    "answers", unanswerable=True, eval_split="validation")
+UDPOS = TaskSpec("udpos", "tagging", "f1", "structured", "google/xtreme/udpos.<Language>",
+                 ("tokens",), "pos_tags", UPOS_TAGS)
+PANX = TaskSpec("panx", "tagging", "f1", "structured", "google/xtreme/PAN-X.<lang>",
+                ("tokens",), "ner_tags", PANX_TAGS)
+# XQuAD and MLQA have no training data: XTREME fine-tunes them on SQuAD v1.1.
+XQUAD = TaskSpec("xquad", "span", "em_f1", "qa", "google/xtreme/XQuAD.<lang>", QA_FIELDS,
+                 "answers", eval_split="validation", splits=("validation",), train_from="squad")
+MLQA = TaskSpec("mlqa", "span", "em_f1", "qa", "google/xtreme/MLQA.<lang>.<lang>", QA_FIELDS,
+                "answers", train_from="squad")
+# TyDiQA-GoldP trains on the English part of its train split (ids "english-...").
+TYDIQA = TaskSpec("tydiqa", "span", "em_f1", "qa", "google/xtreme/tydiqa", QA_FIELDS,
+                  "answers", eval_split="validation", splits=("validation",))
+
+INTERMEDIATE_TASKS = {t.name: t for t in (MNLI, SQUAD, SQUAD_V2)}
 # Targets fine-tuned on English; retrieval targets are evaluated straight after phase 1.
-TARGET_TASKS = {t.name: t for t in (XNLI, TATOEBA)}
+TARGET_TASKS = {t.name: t for t in (XNLI, UDPOS, PANX, XQUAD, MLQA, TYDIQA, TATOEBA)}
 FINETUNE_TARGETS = {n: t for n, t in TARGET_TASKS.items() if t.type != "retrieval"}
 RETRIEVAL_TARGETS = {n: t for n, t in TARGET_TASKS.items() if t.type == "retrieval"}
 TASKS = {**INTERMEDIATE_TASKS, **TARGET_TASKS}

@@ -56,7 +56,14 @@ def load_encoder(directory: Path):
         if not (enc_dir / needed).is_file():
             raise FileNotFoundError(f"{enc_dir / needed} is missing: the encoder directory "
                                     "is incomplete (re-run the stage that writes it)")
-    return AutoModel.from_pretrained(enc_dir), AutoTokenizer.from_pretrained(enc_dir)
+    # The MLM checkpoint has no pooler; none of the heads uses one.
+    kwargs = {"add_pooling_layer": False} if _is_roberta(enc_dir) else {}
+    return AutoModel.from_pretrained(enc_dir, **kwargs), AutoTokenizer.from_pretrained(enc_dir)
+
+
+def _is_roberta(enc_dir: Path) -> bool:
+    return json.loads((enc_dir / "config.json").read_text()).get("model_type") in (
+        "xlm-roberta", "roberta")
 
 
 def load_task_model(directory: Path) -> tuple[TaskModel, object]:

@@ -56,7 +56,8 @@ class Study:
 
     def diff(self, a: str, b: str, key: str) -> Estimate:
         """``a`` minus ``b`` on ``key``, paired by seed."""
-        return estimate([x - y for x, y in zip(self.values[a][key], self.values[b][key])])
+        return estimate([x - y for x, y in zip(self.values[a][key], self.values[b][key],
+                                                       strict=True)])
 
     def gain(self, inter: str, key: str) -> Estimate | None:
         """Gain over the no-intermediate baseline (None without a baseline row)."""

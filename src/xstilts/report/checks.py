@@ -51,26 +51,34 @@ def above_chance(study: Study) -> Check:
                  {"all_above_chance": not fails})
 
 
+def cell_rho(study: Study, target: str, inter: str) -> float | None:
+    """Spearman rho between designed distance and the drop from English of one cell (for a
+    target without English, as retrieval, the fall of the score); expected positive."""
+    t = next(t for t in study.targets if t.name == target)
+    cell = study.cells[target][inter]
+    langs = [lang for lang in t.languages if lang != "en"]
+    ref = cell.languages["en"].mean if "en" in cell.languages else 0.0
+    return rank_correlation([study.distance[lang] for lang in langs],
+                            [ref - cell.languages[lang].mean for lang in langs])
+
+
 def drop_vs_distance(study: Study) -> Check:
-    """Spearman rho between designed distance and the drop from English (without English,
-    as in retrieval: the fall of the score), per cell; expected positive."""
-    rhos: dict[str, dict[str, float | None]] = {}
-    for t in study.targets:
-        langs = [lang for lang in t.languages if lang != "en"]
-        for inter, cell in study.cells[t.name].items():
-            ref = cell.languages["en"].mean if "en" in cell.languages else 0.0
-            drops = [ref - cell.languages[lang].mean for lang in langs]
-            rhos.setdefault(t.name, {})[inter] = rank_correlation(
-                [study.distance[lang] for lang in langs], drops)
-    defined = [r for per in rhos.values() for r in per.values() if r is not None]
-    if not defined:
-        return Check("Drop grows with language distance", "n/a",
-                     "fewer than 3 non-English languages: rank correlation undefined")
-    per_target = {t: mean(r for r in per.values() if r is not None)
-                  for t, per in rhos.items() if any(r is not None for r in per.values())}
-    text = "mean Spearman rho over intermediates: " + ", ".join(
-        f"{t} {r:.2f}" for t, r in per_target.items()) + f" (lowest cell {min(defined):.2f})"
-    return Check("Drop grows with language distance", _yes(min(defined) > 0), text,
+    """The drop from English grows with designed distance: mean rho over cells above zero
+    (single cells are noisy with a handful of languages; their rho is in the tables)."""
+    name = "Drop grows with language distance"
+    rhos = {t.name: [r for i in study.intermediates
+                     if (r := cell_rho(study, t.name, i)) is not None] for t in study.targets}
+    rhos = {t: r for t, r in rhos.items() if r}
+    if not rhos:
+        return Check(name, "n/a", "fewer than 3 non-English languages: rank correlation "
+                                  "undefined")
+    per_target = {t: mean(r) for t, r in rhos.items()}
+    overall = mean(r for rs in rhos.values() for r in rs)
+    lowest = min(r for rs in rhos.values() for r in rs)
+    text = (f"mean Spearman rho over cells {overall:.2f} (per target: "
+            + ", ".join(f"{t} {r:.2f}" for t, r in per_target.items())
+            + f"; lowest cell {lowest:.2f})")
+    return Check(name, _yes(overall > 0), text,
                  {"drop_distance_rho": {t: round(r, 3) for t, r in per_target.items()}})
 
 
@@ -81,26 +89,40 @@ def _needs_baseline(study: Study, name: str) -> Check | None:
     return None
 
 
+def _gains(study: Study) -> dict:
+    """XTREME gain of each single intermediate task over the baseline, best first."""
+    gains = {i: study.gain(i, "overall") for i in study.singles}
+    return dict(sorted(gains.items(), key=lambda kv: kv[1].mean, reverse=True))
+
+
+def intermediate_helps(study: Study) -> Check:
+    """Some single intermediate task raises the XTREME score over the baseline."""
+    name = "Intermediate-task training helps"
+    if missing := _needs_baseline(study, name):
+        return missing
+    gains = _gains(study)
+    helped = sum(g.mean > 0 for g in gains.values())
+    text = ("XTREME gain over `none`: " + ", ".join(f"{i} {g.fmt(signed=True)}"
+                                                      for i, g in gains.items())
+            + f"; {helped}/{len(gains)} single tasks help")
+    best = next(iter(gains.values()))
+    return Check(name, _yes(helped > 0), text,
+                 {"singles_that_help": helped, "best_single_gain": round(best.mean, 3)})
+
+
 def which_help_most(study: Study) -> Check:
-    """Rank single intermediate tasks by XTREME gain over the baseline; compare the top three
-    with the paper's best (MNLI, SQuAD, HellaSwag)."""
+    """The (up to) three single intermediate tasks with the largest positive XTREME gains
+    include one of the paper's best (MNLI, SQuAD, HellaSwag)."""
     name = "Top intermediate tasks include the paper's best"
     if missing := _needs_baseline(study, name):
         return missing
-    gains = {i: study.gain(i, "overall") for i in study.singles}
-    ranked = sorted(gains, key=lambda i: gains[i].mean, reverse=True)
-    top = ranked[:3]
-    helped = sum(g.mean > 0 for g in gains.values())
+    top = [i for i, g in _gains(study).items() if g.mean > 0][:3]
     # The paper says "SQuAD" without a version: squad and squad_v2 both count.
     overlap = [i for i in top if any(i == p or i.startswith(p + "_")
                                      for p in paper.BEST_INTERMEDIATES)]
-    text = ("XTREME gain over `none`: " + ", ".join(f"{i} {gains[i].fmt(signed=True)}"
-                                                      for i in ranked)
-            + f"; {helped}/{len(gains)} help; top {len(top)}: {top}; paper's best overall: "
-              f"{list(paper.BEST_INTERMEDIATES)}; shared: {overlap or 'none'}")
-    return Check(name, _yes(helped > 0 and bool(overlap)), text,
-                 {"singles_that_help": helped, "top_matches_paper": len(overlap),
-                  "best_single_gain": round(gains[ranked[0]].mean, 3)})
+    text = (f"top gains: {top or 'none positive'}; paper's best overall: "
+            f"{list(paper.BEST_INTERMEDIATES)}; shared: {overlap or 'none'}")
+    return Check(name, _yes(bool(overlap)), text, {"top_matches_paper": len(overlap)})
 
 
 def retrieval_gains_most(study: Study) -> Check:
@@ -147,13 +169,14 @@ def best_per_target(study: Study) -> Check:
     n = study.n_seeds
     # Per seed: the mean over targets of the chosen cells, minus the baseline's XTREME.
     picked = [mean(study.values[choice[t]][t][s] for t in choice) for s in range(n)]
-    diff = estimate([p - b for p, b in zip(picked, study.values[study.baseline]["overall"])])
-    text = (f"choices {choice}; XTREME gain {diff.fmt(signed=True)} points (paper, real "
-            f"data: +{paper.BEST_PER_TARGET_GAIN})")
+    base = study.values[study.baseline]["overall"]
+    diff = estimate([p - b for p, b in zip(picked, base, strict=True)])
+    text = (f"choices {choice} (picked on these same scores, so optimistic); XTREME gain "
+            f"{diff.fmt(signed=True)} points (paper, real data: +{paper.BEST_PER_TARGET_GAIN})")
     return Check(name, _yes(diff.mean > 0), text, {"best_per_target_gain": round(diff.mean, 3)})
 
 
-ALL = (above_chance, drop_vs_distance, which_help_most, retrieval_gains_most,
+ALL = (above_chance, drop_vs_distance, intermediate_helps, which_help_most, retrieval_gains_most,
        multi_vs_best_single, best_per_target)
 
 

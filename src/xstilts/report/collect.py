@@ -93,7 +93,8 @@ def collect(finetune_dir: Path, retrieval_dir: Path, intermediates: list[str],
             target.per_seed[inter] = rows
         # Languages every cell scored: a cell missing one would make averages incomparable.
         common = set.intersection(*(set(r) for rows in target.per_seed.values() for r in rows))
-        dropped = sorted({lang for rows in target.per_seed.values() for r in rows} - common)
+        seen = {lang for rows in target.per_seed.values() for r in rows for lang in r}
+        dropped = sorted(seen - common)
         if dropped:
             notes.append(f"`{name}`: languages {dropped} not scored in every cell; left out")
         target.languages = [lang for lang in languages if lang in common]

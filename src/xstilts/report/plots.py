@@ -38,7 +38,7 @@ def language_bars(study: Study, out: Path) -> list[str]:
         ax = fig.add_subplot()
         width = 0.8 / len(inters)
         x = np.arange(len(t.languages))
-        for k, (inter, color) in enumerate(zip(inters, _colors(len(inters)))):
+        for k, (inter, color) in enumerate(zip(inters, _colors(len(inters)), strict=True)):
             cell = study.cells[t.name][inter]
             means = [cell.languages[lang].mean for lang in t.languages]
             errs = [cell.languages[lang].half_width or 0.0 for lang in t.languages]
@@ -67,8 +67,10 @@ def _heatmap(values: np.ndarray, rows: list[str], cols: list[str], title: str, p
         image = ax.imshow(values, cmap="viridis", aspect="auto")
     for (r, c), v in np.ndenumerate(values):
         if not math.isnan(v):
+            # Readable on both ends of the colour map: white on strong colours.
+            strong = abs(v) > 0.6 * bound if diverging else True
             ax.text(c, r, f"{v:+.1f}" if diverging else f"{v:.1f}", ha="center",
-                    va="center", fontsize=8, color="black" if diverging else "white")
+                    va="center", fontsize=8, color="white" if strong else "black")
     ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right")
     ax.set_yticks(range(len(rows)), rows)
     ax.set_title(title)
@@ -83,9 +85,10 @@ def heatmaps(study: Study, out: Path) -> list[str]:
     scores = np.array([[study.est(i, k).mean for k in keys] for i in study.intermediates])
     names = [_heatmap(scores, study.intermediates, cols, "Scores (mean over seeds)",
                       out / "matrix.png", diverging=False)]
-    if study.baseline:
-        gains = np.array([[study.gain(i, k).mean for k in keys] for i in study.intermediates])
-        names.append(_heatmap(gains, study.intermediates, cols, "Gain over `none` (points)",
+    others = [i for i in study.intermediates if i != study.baseline]
+    if study.baseline and others:
+        gains = np.array([[study.gain(i, k).mean for k in keys] for i in others])
+        names.append(_heatmap(gains, others, cols, "Gain over `none` (points)",
                               out / "matrix_gain.png", diverging=True))
     return names
 
@@ -104,7 +107,8 @@ def drop_vs_distance(study: Study, out: Path) -> list[str]:
         langs = sorted((lang for lang in t.languages if lang != "en"),
                        key=study.distance.get)
         x = [study.distance[lang] for lang in langs]
-        for inter, color in zip(study.cells[t.name], _colors(len(study.cells[t.name]))):
+        inters = list(study.cells[t.name])
+        for inter, color in zip(inters, _colors(len(inters)), strict=True):
             cell = study.cells[t.name][inter]
             en = cell.languages["en"].mean if "en" in cell.languages else None
             y = [(en - cell.languages[lang].mean) if en is not None

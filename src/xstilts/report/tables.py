@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from xstilts.report import paper
 from xstilts.report.analysis import Study
-from xstilts.report.checks import Check
+from xstilts.report.checks import Check, cell_rho
 from xstilts.report.stats import Estimate
 
 GROUP_TITLES = {"overall": "XTREME", "classification": "classif.", "structured": "struct.",
@@ -30,16 +30,16 @@ def header(study: Study, encoder: str, seeds: list[int]) -> list[str]:
             "a task's score is the mean over its languages (QA: (EM + F1) / 2 per language), "
             f"XTREME the unweighted mean of the {n} task(s) present (of XTREME's nine), a "
             "group the mean of its tasks. Gap = English minus the mean of the other "
-            "languages.", ""]
+            "languages; rho = Spearman correlation of the drop from English (without "
+            "English: of the fall of the score) with designed language distance.", ""]
 
 
 def matrix(study: Study, value: Callable[[str, str], Estimate | None], title: str,
-           signed: bool = False) -> list[str]:
+           inters: list[str], signed: bool = False) -> list[str]:
     """Intermediate x (targets, XTREME, groups) with ``value(inter, key)`` in each cell."""
     keys = [t.name for t in study.targets] + study.keys
     head = ["intermediate", *[GROUP_TITLES.get(k, k) for k in keys]]
-    rows = [[f"`{i}`", *[_fmt(value(i, k), signed) for k in keys]]
-            for i in study.intermediates]
+    rows = [[f"`{i}`", *[_fmt(value(i, k), signed) for k in keys]] for i in inters]
     return [f"## {title}", "", *_table(head, rows)]
 
 
@@ -57,12 +57,13 @@ def gaps(study: Study) -> list[str]:
 def per_language(study: Study) -> list[str]:
     lines = ["## Per language", ""]
     for t in study.targets:
-        head = ["intermediate", *t.languages, "avg", "gap"]
-        rows = [["*distance*", *[f"*{study.distance[lang]:.2f}*" for lang in t.languages],
-                 "", ""]]
+        head = ["intermediate", *t.languages, "avg", "gap", "rho"]
+        rows = [["*distance*", *[f"*{study.distance[lang]:.3f}*" for lang in t.languages],
+                 "", "", ""]]
         for inter, cell in study.cells[t.name].items():
+            rho = cell_rho(study, t.name, inter)
             rows.append([f"`{inter}`", *[cell.languages[lang].fmt() for lang in t.languages],
-                         cell.score.fmt(), _fmt(cell.gap)])
+                         cell.score.fmt(), _fmt(cell.gap), "" if rho is None else f"{rho:.2f}"])
         lines += [f"### {t.name} ({t.metric}, {t.group}; chance {t.chance:.1f})", "",
                   *_table(head, rows)]
     return lines
@@ -81,11 +82,12 @@ def render(study: Study, checks: list[Check], encoder: str, seeds: list[int],
            notes: list[str], pngs: list[str]) -> str:
     """The whole results.md."""
     lines = header(study, encoder, seeds)
-    lines += matrix(study, lambda i, k: study.est(i, k), "Scores: intermediate task x target")
+    lines += matrix(study, study.est, "Scores: intermediate task x target",
+                    study.intermediates)
     lines += paper.section([t.name for t in study.targets])
     if study.baseline:
         lines += matrix(study, study.gain, "Gain over no intermediate task (`none`)",
-                        signed=True)
+                        [i for i in study.intermediates if i != study.baseline], signed=True)
     lines += gaps(study) + per_language(study) + checks_section(checks)
     if notes:
         lines += ["## Notes", "", *[f"- {n}" for n in notes], ""]

@@ -21,11 +21,20 @@ def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Pa
     if add_args:
         add_args(parser)
     args = parser.parse_args(argv)
+    quiet_libraries()
     try:
         params = load_params(args.params)
     except ParamsError as err:
         sys.exit(f"error: {err}")
     return args, params
+
+
+def quiet_libraries() -> None:
+    """Stage logs should show the study's progress, not every library's."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
 
 def seed_everything(seed: int) -> None:

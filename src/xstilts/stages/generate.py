@@ -11,6 +11,7 @@ from xstilts.stages.common import parse
 from xstilts.tasks import INTERMEDIATE_TASKS, TASKS, TaskSpec
 from xstilts.world import datasets
 from xstilts.world.languages import LANGUAGES_BY_CODE, World
+from xstilts.world.registry import GENERATORS
 
 
 def plan(spec: TaskSpec, languages: list[str], sizes, translated: bool):
@@ -38,7 +39,7 @@ def generate(out: Path, world: World, sizes, translated: bool = False) -> dict[s
         (out / "corpus" / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts[f"corpus/{lang}.txt"] = len(lines)
     for spec in TASKS.values():
-        generator = datasets.GENERATORS[spec.name]
+        generator = GENERATORS[spec.name]
         for split, lang, n in plan(spec, world.codes, sizes, translated):
             path = task_file(out, spec.name, split, lang)
             counts[str(path.relative_to(out))] = write_jsonl(path, generator(world, split,

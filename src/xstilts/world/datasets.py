@@ -81,5 +81,3 @@ def lexicon_table(lex: Lexicon) -> dict:
             "script": spec.script, "distance": spec.distance, "forms": lex.forms,
             "suffixes": lex.suffixes if spec.case_suffixes else {}}
 
-
-GENERATORS = {"mnli": mnli, "xnli": xnli, "tatoeba": tatoeba}

@@ -89,6 +89,30 @@ class Scene:
         return out
 
 
+    def placed_by(self, twin: Thing) -> set[str]:
+        """The slots by which the text places a twin relative to a landmark."""
+        return {s for c in self.statements if isinstance(c, Locative) for np in (c.subj, c.obj)
+                if np.noun == twin.noun and self.refer(np) == twin for s in SLOTS
+                if getattr(np, s)}
+
+    def links(self, twin: Thing) -> set[frozenset[str]]:
+        """Pairs of a twin's slots that one sentence ties together ("the big ball is red")."""
+        out = set()
+        for c in self.statements:
+            if isinstance(c, Possession) and c.person == twin.owner:
+                out.add(frozenset({"owner"} | {s for s in SLOTS if getattr(c.thing, s)}))
+            elif isinstance(c, Attribute) and self.refer(c.subj) == twin:
+                out.add(frozenset({slot_of(c.adjective)}
+                                  | {s for s in SLOTS if getattr(c.subj, s)}))
+        return out
+
+    def far_name(self, twin: Thing, slot: str) -> NounPhrase | None:
+        """The twin named so that its ``slot`` is two sentences away (None if the text ties
+        ``slot`` to both other slots directly)."""
+        far = [s for s in SLOTS if s != slot and frozenset({s, slot}) not in self.links(twin)]
+        return twin.called(far[0]) if far else None
+
+
 def judge(scene: Scene, hypothesis: Attribute | Locative) -> str:
     """The NLI label of a hypothesis about a scene's things, given the scene's text.
 
