@@ -95,7 +95,7 @@ MALFORMED = [
     ("seeds", [-1], "seeds"),
     ("seeds", 0, "seeds"),
     ("intermediate.tasks", [], "intermediate.tasks"),
-    ("intermediate.tasks", ["squad"], "intermediate.tasks"),
+    ("intermediate.tasks", ["squadx"], "intermediate.tasks"),
     ("intermediate.steps", 0, "intermediate.steps"),
     ("finetune.targets", [], "finetune.targets"),
     ("finetune.targets", ["tatoeba"], "finetune.targets"),  # retrieval: never fine-tuned

@@ -11,12 +11,7 @@ import pytest
 from world_reference import Reader, rule_accuracy, shape
 from xstilts.tasks import NLI_LABELS
 from xstilts.world import mining, pairs, sentiment
-from xstilts.world.concepts import (
-    NEGATIVE,
-    POSITIVE,
-    RELATIONS,
-    SIZES,
-)
+from xstilts.world.concepts import NEGATIVE, POSITIVE, RELATIONS, SIZES
 from xstilts.world.datasets import _rng
 from xstilts.world.languages import DEFAULT_LANGUAGES, ENGLISH, LanguageSpec, World
 from xstilts.world.nli import nli_example

@@ -88,7 +88,6 @@ class Scene:
                 out[subj, obj], out[obj, subj] = c.relation, RELATIONS[c.relation]
         return out
 
-
     def placed_by(self, twin: Thing) -> set[str]:
         """The slots by which the text places a twin relative to a landmark."""
         return {s for c in self.statements if isinstance(c, Locative) for np in (c.subj, c.obj)

@@ -85,8 +85,8 @@ def _question(rng: random.Random) -> Query:
     """A yes/no or wh-question about a spatial relation, a colour or a size."""
     a = noun_phrase(rng)
     a = replace(a, **{s: None for s in ("colour", "size", "owner") if rng.random() < 0.5})
-    kind, relation = rng.choices(range(4), weights=(3, 3, 1, 3))[0], rng.choice(
-        sorted(RELATIONS))
+    kind = rng.choices(range(4), weights=(3, 3, 1, 3))[0]  # wh colour/size: one rewrite only
+    relation = rng.choice(sorted(RELATIONS))
     if kind == 0:
         b = replace(noun_phrase(rng, avoid=(a.noun,)), size=None, owner=None)
         return Query(Locative(a, relation, b), None, rng.random() < 0.7)
@@ -99,7 +99,7 @@ def _question(rng: random.Random) -> Query:
     if kind == 2:
         return Query(Attribute(a, slot), "adjective", rng.random() < 0.5)
     return Query(Attribute(a, rng.choice(_values(slot)), rng.random() < 0.3), None,
-                    rng.random() < 0.7)
+                 rng.random() < 0.7)
 
 
 def _rewrites(q: Query) -> list[Query]:
@@ -107,7 +107,7 @@ def _rewrites(q: Query) -> list[Query]:
     c, out = q.clause, []
     if isinstance(c, Locative):  # "what is above X" = "X is below what"
         out.append(Query(Locative(c.obj, RELATIONS[c.relation], c.subj),
-                            _OTHER_SIDE.get(q.part), q.front))
+                         _OTHER_SIDE.get(q.part), q.front))
     if q.part != "subj":  # a subject wh-word is at the front already
         out.append(q._replace(front=not q.front))
     if q.part is None and isinstance(c, Attribute) and c.adjective in SIZES:
@@ -131,7 +131,7 @@ def _change(q: Query, rng: random.Random) -> Query:
     if isinstance(c, Locative) and route < 0.5:
         if c.relation != "near" and route < 0.25:  # swapped objects, same relation
             return Query(Locative(c.obj, c.relation, c.subj), _OTHER_SIDE.get(q.part),
-                            q.front)
+                         q.front)
         return q._replace(clause=replace(
             c, relation=rng.choice([r for r in RELATIONS if r != c.relation])))
     if isinstance(c, Attribute) and route < 0.5:
