@@ -49,19 +49,23 @@ def test_same_seed_gives_identical_files():
         assert take(datasets.corpus(a, lang, 30)) == take(datasets.corpus(b, lang, 30))
         assert take(datasets.xnli(a, "test", lang, 30)) == take(datasets.xnli(b, "test", lang, 30))
         assert a.lexicons[lang].forms == b.lexicons[lang].forms
-    assert take(datasets.mnli(a, "train", "en", 30)) == take(datasets.mnli(b, "train", "en", 30))
-    assert take(datasets.tatoeba(a, "test", "cyr25", 30)) == take(datasets.tatoeba(b, "test", "cyr25", 30))
+    assert (take(datasets.mnli(a, "train", "en", 30))
+            == take(datasets.mnli(b, "train", "en", 30)))
+    assert (take(datasets.tatoeba(a, "test", "cyr25", 30))
+            == take(datasets.tatoeba(b, "test", "cyr25", 30)))
 
 
 def test_different_world_seed_gives_different_files():
     a, b = World(DEFAULT_LANGUAGES, 0), World(DEFAULT_LANGUAGES, 1)
     assert take(datasets.corpus(a, "en", 30)) != take(datasets.corpus(b, "en", 30))
-    assert take(datasets.mnli(a, "train", "en", 30)) != take(datasets.mnli(b, "train", "en", 30))
+    assert (take(datasets.mnli(a, "train", "en", 30))
+            != take(datasets.mnli(b, "train", "en", 30)))
     assert a.lexicons["lat50n"].forms != b.lexicons["lat50n"].forms
 
 
 def test_splits_and_languages_draw_from_separate_streams(world):
-    assert take(datasets.mnli(world, "train", "en", 20)) != take(datasets.mnli(world, "validation", "en", 20))
+    assert (take(datasets.mnli(world, "train", "en", 20))
+            != take(datasets.mnli(world, "validation", "en", 20)))
     # monolingual corpora are not translations of each other
     en = take(datasets.corpus(world, "en", 20))
     lat75 = take(datasets.corpus(world, "lat75", 20))

@@ -7,8 +7,15 @@ metaspace pre-tokenisation, which learns whole frequent words and shared pieces.
 
 from collections.abc import Iterable
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-from tokenizers import trainers
+from tokenizers import (
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+    trainers,
+)
 from transformers import PreTrainedTokenizerFast
 
 # XLM-R's ids: <s>=0, <pad>=1, </s>=2, <unk>=3, and <mask> last.

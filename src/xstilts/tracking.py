@@ -10,6 +10,7 @@ Each stage run is a child of one experiment-level run, named after the DVC exper
 
 import math
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +24,18 @@ CHAMPION = "champion"
 
 class TrackingError(RuntimeError):
     pass
+
+
+# Set once the store stops answering mid-run: training goes on, metrics stay in the stage's
+# JSON file, and the stage says so instead of dying with hours of work.
+_lost: list[str] = []
+
+
+def _store_lost(err: Exception) -> None:
+    if not _lost:
+        _lost.append(f"{type(err).__name__}: {err}")
+        print(f"warning: the MLflow store stopped answering ({_lost[0]}); training continues "
+              "and this stage's metrics are kept in its metrics file", file=sys.stderr)
 
 
 def repo_root() -> Path:
@@ -85,15 +98,29 @@ def stage_run(params: Params, stage: str, run_name: str, log_params: dict):
     client, exp_id, parent_id = _connect(params)
     run = client.create_run(exp_id, run_name=run_name,
                             tags={"mlflow.parentRunId": parent_id, "xstilts.stage": stage})
-    with mlflow.start_run(run_id=run.info.run_id):
-        mlflow.log_params({k: str(v)[:500] for k, v in _flatten(log_params).items()})
+    mlflow.start_run(run_id=run.info.run_id)
+    mlflow.log_params({k: str(v)[:500] for k, v in _flatten(log_params).items()})
+    status = "FAILED"
+    try:
         yield run.info.run_id
+        status = "FINISHED"
+    finally:
+        try:
+            mlflow.end_run(status)
+        except Exception as err:  # the store went away during the stage
+            _store_lost(err)
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
     import mlflow
 
-    mlflow.log_metrics({k: float(v) for k, v in metrics.items() if math.isfinite(v)}, step=step)
+    if _lost:
+        return
+    try:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if math.isfinite(v)},
+                           step=step)
+    except Exception as err:
+        _store_lost(err)
 
 
 def register_if_best(target: str, score: float, model_dir: Path, tags: dict) -> int | None:
@@ -104,6 +131,10 @@ def register_if_best(target: str, score: float, model_dir: Path, tags: dict) -> 
     from mlflow.exceptions import MlflowException
 
     name = f"xstilts-{target}"
+    if _lost:
+        print(f"warning: {name} not registered: the MLflow store is unreachable",
+              file=sys.stderr)
+        return None
     client = MlflowClient()
     with _lock():  # compare-and-set: concurrent stages must not both take the alias
         try:

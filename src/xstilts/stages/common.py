@@ -64,3 +64,17 @@ def fingerprint(directory: Path) -> str:
         h.update(f.relative_to(directory).as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def run(main) -> None:
+    """Run a stage's ``main``; the project's own errors end it with their message alone."""
+    from xstilts.data.files import DataFileError
+    from xstilts.tracking import TrackingError
+    from xstilts.train.checkpoint import CheckpointError
+    from xstilts.train.loop import NonFiniteLoss
+
+    try:
+        main()
+    except (DataFileError, TrackingError, CheckpointError, NonFiniteLoss,
+            FileNotFoundError) as err:
+        sys.exit(f"error: {err}")

@@ -13,7 +13,7 @@ from xstilts import tracking
 from xstilts.data.files import publish, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import load_task_model
-from xstilts.stages.common import device, fingerprint, parse, seed_everything
+from xstilts.stages.common import device, fingerprint, parse, run, seed_everything
 from xstilts.stages.intermediate import train_heads
 from xstilts.tasks import FINETUNE_TARGETS, TASKS
 
@@ -63,4 +63,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

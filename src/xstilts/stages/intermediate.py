@@ -11,7 +11,7 @@ from xstilts.data.features import encode, load_records
 from xstilts.data.files import publish, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import TaskModel, load_encoder
-from xstilts.stages.common import device, fingerprint, parse, resume_dir, seed_everything
+from xstilts.stages.common import device, fingerprint, parse, resume_dir, run, seed_everything
 from xstilts.tasks import INTERMEDIATE_TASKS, TaskSpec
 from xstilts.train.batching import BucketBatcher, MultiTaskBatcher
 from xstilts.train.loop import LoopConfig, train
@@ -92,4 +92,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -10,7 +10,7 @@ from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from xstilts import tracking
 from xstilts.data.files import publish, read_lines, write_json
-from xstilts.stages.common import device, parse, resume_dir, seed_everything
+from xstilts.stages.common import device, parse, resume_dir, run, seed_everything
 from xstilts.tokenization import train_tokenizer
 from xstilts.train.batching import BucketBatcher
 from xstilts.train.loop import LoopConfig, train
@@ -51,8 +51,9 @@ def main(argv=None) -> None:
                          weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm, seed=seed,
                          checkpoint_every=t.checkpoint_every, bf16=t.bf16)
         loss = masked_lm(tokenizer.mask_token_id, len(tokenizer), p.mask_prob)
+        reads = {"seeds", "data", "world", "tokenizer", "pretrain", "train"}
         final = train(model, loss, batcher.batch, cfg,
-                      resume_dir("pretrain", params.model_dump(include={"seeds", "data", "world", "tokenizer", "pretrain", "train"})),
+                      resume_dir("pretrain", params.model_dump(include=reads)),
                       on_log=lambda step, m: tracking.log_metrics({"mlm/loss": m["loss"]}, step))
         metrics = {"mlm_loss": final["loss"], "vocab_size": len(tokenizer),
                    "parameters": sum(x.numel() for x in model.parameters())}
@@ -65,4 +66,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

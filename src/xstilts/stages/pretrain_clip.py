@@ -37,7 +37,7 @@ from xstilts.config import ClipParams, TrainParams
 from xstilts.data.files import publish, write_json
 from xstilts.eval.retrieval import embed
 from xstilts.models import clip
-from xstilts.stages.common import device, fingerprint, parse, resume_dir, seed_everything
+from xstilts.stages.common import device, fingerprint, parse, resume_dir, run, seed_everything
 from xstilts.train.loop import LoopConfig, train
 from xstilts.world.images import load_caption_dataset
 
@@ -247,4 +247,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

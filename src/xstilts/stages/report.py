@@ -18,7 +18,7 @@ from xstilts.report import export, plots, tables
 from xstilts.report.analysis import analyse
 from xstilts.report.checks import run_checks
 from xstilts.report.collect import collect
-from xstilts.stages.common import parse
+from xstilts.stages.common import parse, run
 from xstilts.tasks import FINETUNE_TARGETS, RETRIEVAL_TARGETS
 
 
@@ -51,4 +51,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

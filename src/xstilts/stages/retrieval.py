@@ -7,7 +7,7 @@ from xstilts import tracking
 from xstilts.data.files import write_json
 from xstilts.eval.zero_shot import RETRIEVAL_EVALUATORS, summarise
 from xstilts.models.task_model import load_encoder
-from xstilts.stages.common import device, parse, seed_everything
+from xstilts.stages.common import device, parse, run, seed_everything
 from xstilts.tasks import RETRIEVAL_TARGETS
 
 
@@ -42,4 +42,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
