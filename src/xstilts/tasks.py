@@ -84,9 +84,40 @@ MLQA = TaskSpec("mlqa", "span", "em_f1", "qa", "google/xtreme/MLQA.<lang>.<lang>
 TYDIQA = TaskSpec("tydiqa", "span", "em_f1", "qa", "google/xtreme/tydiqa", QA_FIELDS,
                   "answers", eval_split="validation", splits=("validation",))
 
-INTERMEDIATE_TASKS = {t.name: t for t in (MNLI, SQUAD, SQUAD_V2)}
+ANLI = TaskSpec("anli", "classification", "accuracy", "classification", "facebook/anli",
+                ("premise", "hypothesis"), "label", NLI_LABELS, chance=1 / 3,
+                eval_split="validation")
+QQP = TaskSpec("qqp", "classification", "accuracy", "classification", "glue/qqp",
+               ("question1", "question2"), "label", ("not_duplicate", "duplicate"),
+               chance=1 / 2, eval_split="validation")
+SST2 = TaskSpec("sst2", "classification", "accuracy", "classification", "glue/sst2",
+                ("sentence",), "label", ("negative", "positive"), chance=1 / 2,
+                eval_split="validation")
+# Multiple-choice intermediate tasks are not XTREME tasks; their group is nominal.
+HELLASWAG = TaskSpec("hellaswag", "multiple_choice", "accuracy", "qa", "Rowan/hellaswag",
+                     ("ctx",), "label", ("0", "1", "2", "3"), chance=1 / 4,
+                     choice_fields=("endings",), eval_split="validation")
+COSMOSQA = TaskSpec("cosmosqa", "multiple_choice", "accuracy", "qa", "allenai/cosmos_qa",
+                    ("context", "question"), "label", ("0", "1", "2", "3"), chance=1 / 4,
+                    choice_fields=("answer0", "answer1", "answer2", "answer3"),
+                    eval_split="validation")
+CSQA = TaskSpec("csqa", "multiple_choice", "accuracy", "qa", "tau/commonsense_qa",
+                ("question",), "answerKey", ("A", "B", "C", "D", "E"), chance=1 / 5,
+                choice_fields=("choices.text",), eval_split="validation")
+PAWSX = TaskSpec("pawsx", "classification", "accuracy", "classification",
+                 "google/xtreme/PAWS-X.<lang>", ("sentence1", "sentence2"), "label",
+                 ("different", "paraphrase"), chance=1 / 2)
+# BUCC files hold both mining pools: a side "" marks a sentence with no translation.
+BUCC = TaskSpec("bucc", "retrieval", "f1", "retrieval", "google/xtreme/bucc18.<lang>",
+                ("source_sentence", "target_sentence"), splits=("validation", "test"))
+
+# The paper's nine intermediate tasks. Its "ANLI+" also adds SNLI and MNLI to ANLI; here
+# `anli` is the adversarial set alone, and `multi` combines it with the rest.
+INTERMEDIATE_TASKS = {t.name: t for t in (MNLI, ANLI, QQP, SST2, SQUAD, SQUAD_V2, HELLASWAG,
+                                           COSMOSQA, CSQA)}
 # Targets fine-tuned on English; retrieval targets are evaluated straight after phase 1.
-TARGET_TASKS = {t.name: t for t in (XNLI, UDPOS, PANX, XQUAD, MLQA, TYDIQA, TATOEBA)}
+TARGET_TASKS = {t.name: t for t in (XNLI, PAWSX, UDPOS, PANX, XQUAD, MLQA, TYDIQA, BUCC,
+                                     TATOEBA)}
 FINETUNE_TARGETS = {n: t for n, t in TARGET_TASKS.items() if t.type != "retrieval"}
 RETRIEVAL_TARGETS = {n: t for n, t in TARGET_TASKS.items() if t.type == "retrieval"}
 TASKS = {**INTERMEDIATE_TASKS, **TARGET_TASKS}

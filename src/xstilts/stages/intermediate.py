@@ -41,6 +41,7 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
         batchers[head] = BucketBatcher(examples, params.train.batch_size, seed,
                                        tokenizer.pad_token_id)
     cfg = loop_config(params, steps, seed)
+    label = next(iter(jobs)) if len(jobs) == 1 else "multi"
     if len(batchers) == 1:
         (head, batcher), = batchers.items()
         loss, batch = task_loss(head), batcher.batch
@@ -48,9 +49,9 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
         loss = task_loss()
         batch = MultiTaskBatcher(batchers, steps * cfg.grad_accum, seed,
                                  params.intermediate.temperature).batch
-    return train(model, loss, batch, cfg, resume_dir("-".join(jobs), resume_key),
-                 on_log=lambda step, m: tracking.log_metrics(
-                     {f"{'+'.join(jobs)}/train_loss": m["loss"]}, step))
+    return train(model, loss, batch, cfg, resume_dir(label, resume_key),
+                 on_log=lambda step, m: tracking.log_metrics({f"{label}/train_loss": m["loss"]},
+                                                             step))
 
 
 def main(argv=None) -> None:
