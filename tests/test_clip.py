@@ -122,7 +122,12 @@ def test_colours_sizes_relations_and_nouns_are_visible():
     for change in ({"colour": "blue"}, {"size": "small"}, {"relation": "near"},
                    {"relation": "behind"}, {"noun": "kite"}):
         assert not np.array_equal(base, picture(**change)), change
-    # "X behind Y" and "Y before X" are one meaning, hence one layout.
+    # "X behind Y" and "Y before X" are one meaning, hence one picture; so are above / below.
+    x, y = NounPhrase("ball", "red", "big"), NounPhrase("box", "green", "small")
+    for relation, converse in (("behind", "before"), ("above", "below")):
+        assert np.array_equal(render(Locative(x, relation, y), 32, random.Random(2)),
+                              render(Locative(y, converse, x), 32, random.Random(2)))
+    # Every noun has a shape of its own, by at least 10 pixels at the big size.
     grid = (np.arange(12) + 0.5) / 12 * 2 - 1
     u, v = np.meshgrid(grid, grid)
     masks = {n: _shape(u, v, n) for n in NOUNS}
@@ -268,3 +273,9 @@ def test_hub_defaults_and_unknown_names(no_network):
         clip.resolve_hub_clip("xlm-roberta-huge", "laion5b_s13b_b90k")
     with pytest.raises(ValueError, match="no HF text tower"):
         clip.resolve_hub_clip("ViT-B-32", "openai")
+
+
+def test_hub_model_without_network_fails_clearly(no_network, tmp_path):
+    with pytest.raises(RuntimeError, match="network access"):
+        clip.build_hub_clip("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k",
+                            cache_dir=str(tmp_path))

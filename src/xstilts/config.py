@@ -98,6 +98,8 @@ class IntermediateParams(Section):
     translated: Bool = False  # train on the task's data in every language (translate-train)
     temperature: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0  # multi-task
     # sampling: task probability ~ size ** (1 / temperature); 1 = proportional to size
+    mlm_weight: Annotated[float, Field(ge=0, lt=1)] = 0.0  # share of steps that continue
+    # multilingual MLM during intermediate training (the paper's mixed objective); 0 = off
 
     @model_validator(mode="after")
     def _known_tasks(self):

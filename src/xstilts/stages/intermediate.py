@@ -6,16 +6,18 @@ so every target is fine-tuned from a directory of the same shape either way.
 
 from pathlib import Path
 
+from transformers import AutoModelForMaskedLM
+
 from xstilts import tracking
 from xstilts.data.features import encode, load_records
-from xstilts.data.files import publish, write_json
+from xstilts.data.files import publish, read_lines, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import TaskModel, load_encoder
 from xstilts.stages.common import device, fingerprint, parse, resume_dir, run, seed_everything
 from xstilts.tasks import INTERMEDIATE_TASKS, TaskSpec
 from xstilts.train.batching import BucketBatcher, MultiTaskBatcher
 from xstilts.train.loop import LoopConfig, train
-from xstilts.train.objectives import task_loss
+from xstilts.train.objectives import masked_lm, task_loss
 
 
 def loop_config(params, steps: int, seed: int) -> LoopConfig:
@@ -28,10 +30,12 @@ def loop_config(params, steps: int, seed: int) -> LoopConfig:
 
 def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir: Path,
                 params, steps: int, seed: int, resume_key: dict,
-                languages: tuple[str, ...] = ("en",)) -> dict[str, float]:
+                languages: tuple[str, ...] = ("en",), mlm=None) -> dict[str, float]:
     """Train the encoder and one head per job (head name -> the task whose train set it
     learns from) on the train files of ``languages``; several jobs are sampled per step with
-    ``intermediate.temperature``."""
+    ``intermediate.temperature``. With ``mlm`` (a masked-LM model sharing ``model``'s
+    encoder), a share ``intermediate.mlm_weight`` of the steps continues multilingual MLM
+    on the phase-0 corpora, the paper's mixed objective."""
     batchers = {}
     for head, spec in jobs.items():
         model.add_head(head, spec.type, spec.num_labels)
@@ -42,13 +46,28 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
                                        tokenizer.pad_token_id)
     cfg = loop_config(params, steps, seed)
     label = next(iter(jobs)) if len(jobs) == 1 else "multi"
+    fixed = {}
+    if mlm is not None:
+        model.add_module("mlm_head", mlm.lm_head)  # trained with the rest
+        lines = [line for lang in params.data.languages
+                 for line in read_lines(data_dir / "corpus" / f"{lang}.txt")]
+        ids = tokenizer(lines, truncation=True, max_length=params.train.max_length)
+        batchers["mlm"] = BucketBatcher([{"input_ids": i} for i in ids["input_ids"]],
+                                        params.train.batch_size, seed, tokenizer.pad_token_id)
+        fixed = {"mlm": params.intermediate.mlm_weight}
     if len(batchers) == 1:
         (head, batcher), = batchers.items()
         loss, batch = task_loss(head), batcher.batch
     else:
-        loss = task_loss()
+        supervised = task_loss()
+        mlm_loss = masked_lm(tokenizer.mask_token_id, len(tokenizer),
+                             params.pretrain.mask_prob)
+
+        def loss(model, b):
+            return mlm_loss(mlm, b) if b["task"] == "mlm" else supervised(model, b)
+
         batch = MultiTaskBatcher(batchers, steps * cfg.grad_accum, seed,
-                                 params.intermediate.temperature).batch
+                                 params.intermediate.temperature, fixed).batch
     return train(model, loss, batch, cfg, resume_dir(label, resume_key),
                  on_log=lambda step, m: tracking.log_metrics({f"{label}/train_loss": m["loss"]},
                                                              step))
@@ -78,9 +97,14 @@ def main(argv=None) -> None:
                             run_params):
         metrics = {}
         if specs:
+            mlm = None
+            if inter.mlm_weight > 0:
+                mlm = AutoModelForMaskedLM.from_pretrained(args.pretrained).to(device())
+                model = TaskModel(mlm.base_model, {})  # one encoder for both objectives
             train_heads(model, tokenizer, {s.name: s for s in specs}, args.data, params,
                         inter.steps, args.seed,
-                        {"pretrained": fingerprint(args.pretrained), **run_params}, languages)
+                        {"pretrained": fingerprint(args.pretrained), **run_params}, languages,
+                        mlm)
             for spec in specs:
                 dev = evaluate_target(model, tokenizer, spec, args.data, ["en"], "validation",
                                       params.eval.batch_size, params.train.max_length)

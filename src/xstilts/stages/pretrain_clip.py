@@ -197,7 +197,7 @@ def train_clip(pretrained: Path, captions: Path, p: ClipParams, languages: list[
     log(p.steps, flat("clip/", after))
     metrics = {
         "clip_loss": final["loss"], "temperature": final["temperature"],
-        "train_images": len(batcher.tokens[0]), "train_languages": train_langs,
+        "train_images": len(batcher.tokens[0]), "train_languages": len(train_langs),
         "captions_per_image": per_image, "test_images": len(test_images),
         "train_seconds": round(train_seconds, 1),
         "trainable_parameters": sum(x.numel() for x in model.parameters() if x.requires_grad),

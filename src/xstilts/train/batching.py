@@ -101,11 +101,18 @@ class MultiTaskBatcher:
     """
 
     def __init__(self, batchers: dict[str, BucketBatcher], steps: int, seed: int,
-                 temperature: float = 1.0):
+                 temperature: float = 1.0, fixed: dict[str, float] | None = None):
+        """``fixed`` gives some tasks a set share of the steps (e.g. continued MLM); the
+        other tasks share the rest by size."""
+        fixed = fixed or {}
         self.tasks = list(batchers)
         self.batchers = batchers
-        sizes = torch.tensor([len(b.examples) for b in batchers.values()], dtype=torch.float64)
-        self.probs = sizes ** (1.0 / temperature) / (sizes ** (1.0 / temperature)).sum()
+        sizes = torch.tensor([0.0 if t in fixed else len(b.examples)
+                              for t, b in batchers.items()], dtype=torch.float64)
+        weights = sizes ** (1.0 / temperature)
+        self.probs = weights / weights.sum() * (1.0 - sum(fixed.values()))
+        for t, share in fixed.items():
+            self.probs[self.tasks.index(t)] = share
         g = torch.Generator().manual_seed(seed)
         self.schedule = torch.multinomial(self.probs, steps, replacement=True,
                                           generator=g).tolist()

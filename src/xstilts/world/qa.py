@@ -216,8 +216,9 @@ def _check(task: str, split: str, lang: str, splits: tuple[str, ...], english: b
 
 
 def squad(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
-    """SQuAD v1.1 (``rajpurkar/squad``): English, every question answerable."""
-    _check("squad", split, lang, ("train", "validation"), english=True)
+    """SQuAD v1.1 (``rajpurkar/squad``): every question answerable. English in the study;
+    other languages give the translate-train variant (``intermediate.translated``)."""
+    _check("squad", split, lang, ("train", "validation"))
     return _records(world, "squad", split, lang, n, _SQUAD)
 
 
@@ -225,7 +226,7 @@ def squad_v2(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     """SQuAD v2.0 (``rajpurkar/squad_v2``): a third of the questions have no answer in the
     passage (an absent object or person, or an attribute the passage never states or denies);
     their answers are {"text": [], "answer_start": []}."""
-    _check("squad_v2", split, lang, ("train", "validation"), english=True)
+    _check("squad_v2", split, lang, ("train", "validation"))
     return _records(world, "squad_v2", split, lang, n, replace(_SQUAD, unanswerable=1 / 3))
 
 
