@@ -8,6 +8,7 @@ import random
 import socket
 from pathlib import Path
 
+import huggingface_hub.constants
 import numpy as np
 import open_clip
 import pytest
@@ -246,7 +247,8 @@ def no_network(monkeypatch):
         raise AssertionError("network access attempted")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # The hub library read HF_HUB_OFFLINE at import; its constant is what it checks later.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
 
 
 @pytest.mark.parametrize("name, tag, hub", [

@@ -18,25 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tiny_profile import ROOT, tiny_params
+
 pytestmark = pytest.mark.slow
-
-TINY = {
-    "world": {"corpus_sentences": 600, "intermediate_size": 300, "train_size": 200,
-              "eval_size": 40, "tatoeba_size": 40},
-    "tokenizer": {"vocab_size": 300},
-    "pretrain": {"hidden_size": 32, "layers": 2, "heads": 2, "steps": 30, "batch_size": 32},
-    "train": {"checkpoint_every": 10},
-    "intermediate": {"steps": 40},
-    "finetune": {"steps": 20},
-}
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(base[k], v) if isinstance(v, dict) else v
-    return out
 
 
 def make_repo(path: Path) -> Path:
@@ -45,8 +29,7 @@ def make_repo(path: Path) -> Path:
     for item in ("dvc.yaml", "src", ".dvcignore", ".gitignore"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, path / item)
-    params = _merge(yaml.safe_load((ROOT / "params.yaml").read_text()), TINY)
-    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (path / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
     run(["git", "init", "-q"], path)
     run(["dvc", "init", "-q"], path)
     run(["git", "add", "-A"], path)

@@ -69,13 +69,16 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
     optimizer = make_optimizer(model, cfg)
     scheduler = warmup_linear(optimizer, cfg)
     start = 0
+    device = next(model.parameters()).device
+    totals: dict[str, torch.Tensor] = {}
+    window = 0
     if resume_dir is not None and (state := checkpoint.load_latest(resume_dir, model)):
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start = state["step"]
-    device = next(model.parameters()).device
-    totals: dict[str, torch.Tensor] = {}
-    window = 0
+        # The running loss window too, so the logged losses match an uninterrupted run.
+        totals = {k: v.to(device) for k, v in state["loss_totals"].items()}
+        window = state["window"]
     last: dict[str, float] = {}
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=None,
                desc="train", leave=False)
@@ -110,7 +113,8 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
         if resume_dir is not None and cfg.checkpoint_every and done % cfg.checkpoint_every == 0 \
                 and done < cfg.steps:
             checkpoint.save(resume_dir, done, model, {
-                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()})
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "loss_totals": {k: v.cpu() for k, v in totals.items()}, "window": window})
     if resume_dir is not None:
         shutil.rmtree(resume_dir, ignore_errors=True)  # finished: nothing left to resume
     model.eval()

@@ -1,0 +1,102 @@
+"""kill -9 at random moments of every training stage, then re-run: the stage resumes from its
+last complete checkpoint and ends with exactly the metrics of an uninterrupted run.
+
+Checkpoints are written every step here, so many kills land while one is being written.
+"""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tiny_profile import tiny_params
+
+pytestmark = pytest.mark.slow
+
+STEPS = {"pretrain": 40, "intermediate": 40, "finetune": 30}
+TRIALS = {"pretrain": 3, "intermediate": 4, "finetune": 3}  # 10 in all
+
+
+def stage_cmd(stage: str, work: Path, tag: str) -> list[str]:
+    common = ["--params", str(work / "params.yaml")]
+    if stage == "pretrain":
+        args = ["--corpus", f"{work}/data/corpus", "--out", f"{work}/out/{tag}",
+                "--metrics", f"{work}/metrics/{tag}.json"]
+    elif stage == "intermediate":
+        args = ["--task", "mnli", "--seed", "0", "--pretrained", f"{work}/pretrained",
+                "--data", f"{work}/data", "--out", f"{work}/out/{tag}",
+                "--metrics", f"{work}/metrics/{tag}.json"]
+    else:
+        args = ["--intermediate", "none", "--target", "xnli", "--seed", "0",
+                "--model", f"{work}/inter", "--data", f"{work}/data",
+                "--out", f"{work}/out/{tag}", "--metrics", f"{work}/metrics/{tag}.json"]
+    return [sys.executable, "-m", f"xstilts.stages.{stage}", *common, *args]
+
+
+def env(work: Path) -> dict:
+    # DVC_ROOT puts resume checkpoints and the MLflow store under the work directory.
+    return {**os.environ, "DVC_ROOT": str(work), "XSTILTS_THREADS": "1",
+            "PYTHONWARNINGS": "ignore", "HF_HUB_OFFLINE": "1"}
+
+
+def run(cmd, work):
+    proc = subprocess.run(cmd, env=env(work), capture_output=True, text=True, cwd=work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def metrics_of(work: Path, tag: str) -> dict:
+    data = json.loads((work / "metrics" / f"{tag}.json").read_text())
+    return data.get("metrics", data)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("kill")
+    params = tiny_params()
+    params["train"]["checkpoint_every"] = 1
+    params["pretrain"]["steps"] = STEPS["pretrain"]
+    params["intermediate"]["steps"] = STEPS["intermediate"]
+    params["finetune"]["steps"] = STEPS["finetune"]
+    (work / "params.yaml").write_text(yaml.safe_dump(params))
+    (work / "dvc.yaml").write_text("stages: {}\n")  # marks the root for the stages
+    run([sys.executable, "-m", "xstilts.stages.generate", "--params",
+         str(work / "params.yaml"), "--out", str(work / "data")], work)
+    run(stage_cmd("pretrain", work, "pretrain-ref"), work)
+    os.rename(work / "out" / "pretrain-ref", work / "pretrained")
+    run(stage_cmd("intermediate", work, "inter-ref"), work)
+    os.rename(work / "out" / "inter-ref", work / "inter")
+    return work
+
+
+@pytest.mark.parametrize("stage", list(TRIALS))
+def test_killed_stage_resumes_to_identical_metrics(work, stage):
+    reference = f"{stage}-reference"
+    run(stage_cmd(stage, work, reference), work)
+    expected = metrics_of(work, reference)
+    rng = random.Random(f"kill-{stage}")
+    checkpoints = work / "checkpoints"
+    for trial in range(TRIALS[stage]):
+        tag = f"{stage}-trial{trial}"
+        proc = subprocess.Popen(stage_cmd(stage, work, tag), env=env(work), cwd=work,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        # Wait for training to begin (a first checkpoint), then kill at a random moment.
+        deadline = time.monotonic() + 120
+        while not any(checkpoints.glob("*/latest")) and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.6))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert not (work / "out" / tag).exists() or proc.returncode == 0
+        run(stage_cmd(stage, work, tag), work)
+        assert metrics_of(work, tag) == expected, f"{stage} trial {trial}"
+        assert not any(checkpoints.glob("*/latest"))  # a finished stage leaves none behind
