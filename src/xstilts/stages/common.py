@@ -5,7 +5,9 @@ import hashlib
 import json
 import os
 import random
+import resource
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -67,14 +69,19 @@ def fingerprint(directory: Path) -> str:
 
 
 def run(main) -> None:
-    """Run a stage's ``main``; the project's own errors end it with their message alone."""
+    """Run a stage's ``main``; the project's own errors end it with their message alone.
+    Prints the stage's wall time and peak memory (bench/pipeline.py collects them)."""
     from xstilts.data.files import DataFileError
     from xstilts.tracking import TrackingError
     from xstilts.train.checkpoint import CheckpointError
     from xstilts.train.loop import NonFiniteLoss
 
+    start = time.perf_counter()
     try:
         main()
     except (DataFileError, TrackingError, CheckpointError, NonFiniteLoss,
             FileNotFoundError) as err:
         sys.exit(f"error: {err}")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    print(f"[xstilts] {Path(sys.argv[0]).stem}: {time.perf_counter() - start:.1f} s, "
+          f"peak RSS {peak_mib:.0f} MiB", file=sys.stderr)

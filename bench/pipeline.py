@@ -1,0 +1,49 @@
+"""Wall time and peak memory of every DVC stage of a `dvc repro`.
+
+    python bench/pipeline.py            # dvc repro --force in this repository
+    python bench/pipeline.py -- -s report   # extra arguments go to dvc repro
+
+Each stage prints "[xstilts] <stage>: <s> s, peak RSS <MiB> MiB" when it ends; the wall
+time per stage is taken between DVC's "Running stage" lines (interpreter start included).
+"""
+
+import re
+import subprocess
+import sys
+import time
+
+STAGE = re.compile(r"Running stage '([^']+)'")
+PEAK = re.compile(r"\[xstilts\] (\S+): .* peak RSS (\d+) MiB")
+
+
+def main(argv: list[str]) -> None:
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    cmd = ["dvc", "repro", "--force", *extra]
+    rows: list[list] = []  # [stage, seconds, peak MiB]
+    start = last = time.perf_counter()
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            now = time.perf_counter()
+            if m := STAGE.search(line):
+                if rows:
+                    rows[-1][1] = now - last
+                rows.append([m.group(1), 0.0, None])
+                last = now
+            elif (m := PEAK.search(line)) and rows:
+                rows[-1][2] = int(m.group(2))
+    if rows:
+        rows[-1][1] = time.perf_counter() - last
+    if proc.returncode:
+        sys.exit(f"dvc repro failed with exit code {proc.returncode}")
+    total = time.perf_counter() - start
+    print(f"{'stage':<45} {'wall s':>8} {'peak RSS MiB':>13}")
+    for stage, seconds, peak in rows:
+        print(f"{stage:<45} {seconds:8.1f} {peak if peak is not None else '-':>13}")
+    peaks = [p for _, _, p in rows if p is not None]
+    print(f"pipeline: {len(rows)} stages, {total / 60:.1f} min wall, "
+          f"largest peak RSS {max(peaks, default=0)} MiB")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
