@@ -1,0 +1,113 @@
+"""Achieved FLOP/s of the training step against the matmul peak of the same device.
+
+Useful FLOPs of one step (forward + backward, real tokens only, padding excluded):
+
+    6 * W * tokens  +  12 * L * d * sum(T_i ** 2)
+
+with W the weights used in matrix products (per layer 4 d^2 + 2 d d_ff, plus the classifier's
+dense layer), tokens the non-padding tokens of the batch, L layers, d the hidden size and T_i
+each sequence's real length (QK^T and AV: 4 T^2 d forward, 3x with backward).
+
+The peak is measured, not taken from a datasheet: plain matmuls of the step's own shapes
+((tokens, d) x (d, d), (tokens, d) x (d, d_ff), (tokens, d_ff) x (d_ff, d)) at the same
+precision on the same device. On a GPU the bf16 MFU against the card's dense peak is printed
+too. Usage:
+
+    python bench/flops.py                                   # offline model size, fp32, CPU
+    python bench/flops.py --hidden 768 --layers 12 --heads 12 --bf16   # XLM-R Base size
+"""
+
+import argparse
+import time
+
+import torch
+from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+from xstilts.train.batching import BucketBatcher
+from xstilts.train.loop import LoopConfig, train
+
+CARD_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense, no sparsity
+
+
+def synthetic_batches(n: int, vocab: int, seed: int = 0) -> list[dict]:
+    """Sequences with the length spread of the offline XNLI pairs (20-60 tokens)."""
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(20, 61, (n,), generator=g).tolist()
+    return [{"input_ids": [0, *torch.randint(5, vocab, (t - 2,), generator=g).tolist(), 2],
+             "labels": i % 3} for i, t in enumerate(lengths)]
+
+
+def useful_flops(batch: dict, d: int, d_ff: int, layers: int) -> float:
+    lengths = batch["attention_mask"].sum(1).double()
+    tokens = lengths.sum().item()
+    weights = layers * (4 * d * d + 2 * d * d_ff) + d * d
+    return 6 * weights * tokens + 12 * layers * d * (lengths ** 2).sum().item()
+
+
+def matmul_peak(tokens: int, d: int, d_ff: int, dtype, device, seconds: float = 2.0) -> float:
+    shapes = [(tokens, d, d), (tokens, d, d_ff), (tokens, d_ff, d)]
+    mats = [(torch.randn(m, k, dtype=dtype, device=device),
+             torch.randn(k, n, dtype=dtype, device=device)) for m, k, n in shapes]
+    flops_per_round = sum(2 * m * k * n for m, k, n in shapes)
+    rounds, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for a, b in mats:
+            a @ b
+        rounds += 1
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return rounds * flops_per_round / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--vocab", type=int, default=1000)
+    parser.add_argument("--bf16", action="store_true")
+    args = parser.parse_args()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    d, d_ff = args.hidden, 4 * args.hidden
+    config = XLMRobertaConfig(vocab_size=args.vocab, hidden_size=d,
+                              num_hidden_layers=args.layers, num_attention_heads=args.heads,
+                              intermediate_size=d_ff, max_position_embeddings=130,
+                              type_vocab_size=1, pad_token_id=1, num_labels=3)
+    model = XLMRobertaForSequenceClassification(config).to(device)
+    batcher = BucketBatcher(synthetic_batches(args.batch * (args.steps + 5), args.vocab),
+                            args.batch, seed=0, pad_id=1)
+    loss = lambda m, b: {"loss": m(**b).loss}  # noqa: E731
+    warm = 5
+    train(model, loss, batcher.batch, LoopConfig(steps=warm, lr=1e-4, bf16=args.bf16))
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    train(model, loss, lambda s: batcher.batch(s + warm),
+          LoopConfig(steps=args.steps, lr=1e-4, bf16=args.bf16, log_every=args.steps))
+    sync()
+    elapsed = time.perf_counter() - start
+    flops = sum(useful_flops(batcher.batch(s + warm), d, d_ff, args.layers)
+                for s in range(args.steps))
+    tokens = sum(batcher.batch(s + warm)["attention_mask"].sum().item()
+                 for s in range(args.steps)) // args.steps
+    dtype = torch.bfloat16 if args.bf16 else torch.float32
+    peak = matmul_peak(tokens, d, d_ff, dtype, device)
+    achieved = flops / elapsed
+    precision = "bf16" if args.bf16 else "fp32"
+    name = torch.cuda.get_device_name() if device.type == "cuda" else \
+        f"CPU, {torch.get_num_threads()} threads"
+    print(f"{name}; d={d}, layers={args.layers}, batch {args.batch}, ~{tokens} real tokens "
+          f"per step, {precision}")
+    print(f"  step: {elapsed / args.steps * 1000:.1f} ms, useful {achieved / 1e9:.1f} GFLOP/s")
+    print(f"  matmul peak at the step's shapes: {peak / 1e9:.1f} GFLOP/s")
+    if device.type == "cuda" and args.bf16:
+        card = next((v for k, v in CARD_PEAK_BF16.items() if k in name), None)
+        if card:
+            print(f"  MFU vs the card's dense bf16 peak: {achieved / card:.1%}")
+    print(f"achieved / matmul peak = {achieved / peak:.2f}")
+
+
+if __name__ == "__main__":
+    main()
