@@ -262,10 +262,14 @@ def plan_parts(tasks, languages):
 
 @pytest.fixture(scope="module", autouse=True)
 def quiet():
+    """No progress bars, one thread, and no network: `load_dataset` pings the hub to count
+    downloads even for local parquet files (a 3 s timeout per call without network)."""
     datasets.disable_progress_bars()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(datasets.config, "HF_UPDATE_DOWNLOAD_COUNTS", False)
+        yield
     torch.set_num_threads(threads)
 
 
@@ -561,8 +565,11 @@ def test_offline_fails_fast_before_any_work_and_keeps_the_output(monkeypatch, tm
     assert [p.name for p in out.iterdir()] == ["previous.txt"]
 
 
-def test_unreachable_hub_and_missing_repos_are_named():
+def test_unreachable_hub_and_missing_repos_are_named(monkeypatch):
     from huggingface_hub.errors import RepositoryNotFoundError
+
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(var, raising=False)
 
     class Api:
         def __init__(self, err):
@@ -697,7 +704,8 @@ def test_proxy_distance_orders_languages():
 
 
 def test_offline_variable_is_read_at_call_time(monkeypatch):
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     with pytest.raises(HubError, match="HF_DATASETS_OFFLINE=1"):
         check_hub(["google/xtreme"])

@@ -109,7 +109,8 @@ def test_mlflow_has_runs_and_a_champion(built):
 @pytest.mark.parametrize("override", ["train.lr=-1", "encoder=clip", "intermediate.tasks=[]",
                                       "data.languages=[en,xx]"])
 def test_invalid_params_change_nothing(built, override):
-    before = tree_digest(built / "data", built / "models")
+    watched = [built / d for d in ("data", "models", "metrics", "reports")]
+    before = tree_digest(*watched)
     params = (built / "params.yaml").read_text()
     try:
         key, value = override.split("=", 1)
@@ -123,7 +124,7 @@ def test_invalid_params_change_nothing(built, override):
         assert key in proc.stdout + proc.stderr
     finally:
         (built / "params.yaml").write_text(params)
-    assert tree_digest(built / "data", built / "models") == before
+    assert tree_digest(*watched) == before
 
 
 def test_kill_during_training_resumes_to_identical_metrics(built, tmp_path):
