@@ -127,10 +127,21 @@ def test_malformed_params_name_the_key(tmp_path, path, value, key):
         assert "unknown key" in message
 
 
-@pytest.mark.parametrize("path,value", [("encoder", "clip"), ("data.source", "hf")])
+@pytest.mark.parametrize("path,value", [("encoder", "clip")])
 def test_planned_options_are_rejected_as_not_available_yet(tmp_path, path, value):
     with pytest.raises(ParamsError, match=rf"{path}: '{value}'.*not available yet"):
         load_params(write(tmp_path, mutated(path, value)))
+
+
+def test_real_mode_needs_xtreme_languages_and_refuses_offline_only_options(tmp_path):
+    with pytest.raises(ParamsError, match=r"data.languages: unknown .*for data.source 'hf'"):
+        load_params(write(tmp_path, mutated("data.source", "hf")))
+    real = mutated("data.source", "hf")
+    real["data"]["languages"] = ["en", "de", "sw"]
+    assert load_params(write(tmp_path, real)).data.languages == ["en", "de", "sw"]
+    real["intermediate"]["mlm_weight"] = 0.2
+    with pytest.raises(ParamsError, match="intermediate.mlm_weight"):
+        load_params(write(tmp_path, real))
 
 
 def test_every_offending_key_is_reported(tmp_path):

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
+from xstilts.data.hub_tasks import LANGUAGES as XTREME_LANGUAGES
 from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS
 from xstilts.world.languages import LANGUAGES_BY_CODE
 
@@ -34,10 +35,12 @@ class DataParams(Section):
 
     @model_validator(mode="after")
     def _known_languages(self):
-        unknown = [lang for lang in self.languages if lang not in LANGUAGES_BY_CODE]
+        # The offline world's generated languages, or XTREME's 40 in real mode.
+        known = XTREME_LANGUAGES if self.source == "hf" else LANGUAGES_BY_CODE
+        unknown = [lang for lang in self.languages if lang not in known]
         if unknown:
-            raise ValueError(f"data.languages: unknown {unknown}; "
-                             f"allowed: {sorted(LANGUAGES_BY_CODE)}")
+            raise ValueError(f"data.languages: unknown {unknown} for data.source "
+                             f"{self.source!r}; allowed: {sorted(known)}")
         if self.languages[0] != "en":
             raise ValueError("data.languages: the first language must be 'en' (the "
                              "language every task is trained in)")
@@ -78,6 +81,10 @@ class PretrainParams(Section):
         return self
 
 
+MaxLength = Annotated[int, Strict(), Field(ge=16, le=512)]
+TaskType = Literal["classification", "tagging", "multiple_choice", "span"]
+
+
 class TrainParams(Section):
     """Loop settings shared by intermediate training and fine-tuning."""
 
@@ -89,7 +96,11 @@ class TrainParams(Section):
     max_grad_norm: NonNegativeFloat = 1.0
     checkpoint_every: NonNegativeInt = 100
     bf16: Bool = False
-    max_length: Annotated[int, Strict(), Field(ge=16, le=512)] = 128
+    max_length: MaxLength = 128
+    # Per task type (absent types use max_length); QA inputs longer than their length are
+    # split into windows overlapping by doc_stride tokens (XTREME: 384 and 128).
+    max_length_by_type: dict[TaskType, MaxLength] = Field(default_factory=dict)
+    doc_stride: Annotated[int, Strict(), Field(ge=0, le=256)] = 128
 
 
 class IntermediateParams(Section):
@@ -100,6 +111,8 @@ class IntermediateParams(Section):
     # sampling: task probability ~ size ** (1 / temperature); 1 = proportional to size
     mlm_weight: Annotated[float, Field(ge=0, lt=1)] = 0.0  # share of steps that continue
     # multilingual MLM during intermediate training (the paper's mixed objective); 0 = off
+    epochs: PositiveFloat | None = None  # set: each task's steps = epochs x its examples /
+    # the effective batch (train.batch_size x train.grad_accum); None: `steps` for all
 
     @model_validator(mode="after")
     def _known_tasks(self):
@@ -113,10 +126,14 @@ class IntermediateParams(Section):
 class FinetuneParams(Section):
     targets: list[str] = Field(default_factory=lambda: ["xnli"], min_length=1)
     steps: PositiveInt = 300
+    epochs: dict[str, PositiveFloat] = Field(default_factory=dict)  # per target; else steps
+    effective_batch_size: dict[str, PositiveInt] = Field(default_factory=dict)  # per target;
+    # else train.batch_size x train.grad_accum
 
     @model_validator(mode="after")
     def _known_targets(self):
-        unknown = [t for t in self.targets if t not in FINETUNE_TARGETS]
+        unknown = [t for t in [*self.targets, *self.epochs, *self.effective_batch_size]
+                   if t not in FINETUNE_TARGETS]
         if unknown:
             raise ValueError(f"finetune.targets: unknown {unknown}; "
                              f"allowed: {sorted(FINETUNE_TARGETS)}")
@@ -127,6 +144,7 @@ class EvalParams(Section):
     batch_size: PositiveInt = 256
     retrieval_tasks: list[str] = Field(default_factory=lambda: ["tatoeba"])
     retrieval_layer: Int = -1  # hidden layer whose mean-pooled states embed sentences
+    retrieval_max_length: MaxLength = 128  # XTREME: 512
 
     @model_validator(mode="after")
     def _known_retrieval(self):
@@ -154,6 +172,26 @@ class ClipParams(Section):
     lr: PositiveFloat = 5e-4
 
 
+class CaptionSourceParams(Section):
+    """A hub image-caption dataset (real mode, encoder: clip); see data.hub.CaptionSource."""
+
+    dataset: str = Field("lmms-lab/flickr30k", min_length=1)
+    config: str | None = None
+    split: str = "test"
+    image_column: str = "image"
+    captions: dict[str, str] = Field(default_factory=lambda: {"en": "caption"}, min_length=1)
+
+
+class HubParams(Section):
+    """Real mode (data.source: hf): the encoder and data sources on the Hugging Face hub."""
+
+    encoder: str = Field("xlm-roberta-large", min_length=1)  # or xlm-roberta-base
+    anli_plus: Bool = True  # the paper's ANLI+: ANLI rounds + SNLI + MNLI
+    max_examples: PositiveInt | None = None  # first N records per file (smoke runs)
+    timeout_s: PositiveFloat = 10.0  # reachability check per repo
+    captions: CaptionSourceParams = CaptionSourceParams()
+
+
 class TrackingParams(Section):
     experiment: str = Field("xstilts", min_length=1)
     uri: str | None = None  # None: SQLite store under <repo>/mlruns
@@ -171,14 +209,18 @@ class Params(Section):
     finetune: FinetuneParams = FinetuneParams()
     eval: EvalParams = EvalParams()
     clip: ClipParams = ClipParams()
+    hub: HubParams = HubParams()
     tracking: TrackingParams = TrackingParams()
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.train.max_length > self.pretrain.max_length:
-            raise ValueError(f"train.max_length: {self.train.max_length} exceeds the "
-                             f"encoder's positions (pretrain.max_length "
-                             f"{self.pretrain.max_length})")
+        lengths = {"train.max_length": self.train.max_length,
+                   **{f"train.max_length_by_type.{k}": v
+                      for k, v in self.train.max_length_by_type.items()}}
+        for key, length in lengths.items():
+            if length > self.pretrain.max_length:
+                raise ValueError(f"{key}: {length} exceeds the encoder's positions "
+                                 f"(pretrain.max_length {self.pretrain.max_length})")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds: a seed is listed twice")
         return self
@@ -189,8 +231,13 @@ class Params(Section):
             raise ValueError("encoder: 'clip' (CLIP-pretrained text encoder) is not "
                              "available yet; use encoder: xlmr")
         if self.data.source == "hf":
-            raise ValueError("data.source: 'hf' (hub datasets) is not available yet; use "
-                             "data.source: synthetic")
+            if self.intermediate.translated:
+                raise ValueError("intermediate.translated: the hub has no machine-translated "
+                                 "training sets; set it to false with data.source: hf")
+            if self.intermediate.mlm_weight > 0:
+                raise ValueError("intermediate.mlm_weight: continued MLM needs monolingual "
+                                 "corpora, which real mode does not download; set it to 0 "
+                                 "with data.source: hf")
         return self
 
 

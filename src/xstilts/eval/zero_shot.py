@@ -11,9 +11,9 @@ from xstilts.tasks import TaskSpec
 
 
 def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: str,
-                  batch_size: int, max_length: int) -> dict[str, float]:
+                  batch_size: int, max_length: int, stride: int = 128) -> dict[str, float]:
     """Metric name -> value for one language's records."""
-    features = encode(spec, records, tokenizer, max_length)
+    features = encode(spec, records, tokenizer, max_length, stride=stride)
     pad = tokenizer.pad_token_id
     if spec.type in ("classification", "multiple_choice"):
         preds = predict_labels(model, spec.name, features, batch_size, pad)
@@ -35,19 +35,21 @@ def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: s
 
 
 def evaluate_target(model, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
-                    split: str, batch_size: int, max_length: int) -> dict[str, dict[str, float]]:
+                    split: str, batch_size: int, max_length: int, stride: int = 128
+                    ) -> dict[str, dict[str, float]]:
     """Metric name -> {language: value}, for every language of ``split``."""
     out: dict[str, dict[str, float]] = {}
     for lang in languages:
         for name, value in score_records(model, tokenizer, spec,
                                          load_records(data_dir, spec, split, lang), lang,
-                                         batch_size, max_length).items():
+                                         batch_size, max_length, stride).items():
             out.setdefault(name, {})[lang] = value
     return out
 
 
 def evaluate_retrieval(encoder, tokenizer, spec: TaskSpec, data_dir: Path,
-                       languages: list[str], layer: int, batch_size: int) -> dict[str, float]:
+                       languages: list[str], layer: int, batch_size: int,
+                       max_length: int = 128) -> dict[str, float]:
     """Tatoeba accuracy per non-English language. As in XTREME, each English sentence
     queries the other language's sentences of the set for its translation."""
     scores = {}
@@ -56,9 +58,9 @@ def evaluate_retrieval(encoder, tokenizer, spec: TaskSpec, data_dir: Path,
             continue
         records = load_records(data_dir, spec, "test", lang)
         src = embed(encoder, tokenizer, [r["source_sentence"] for r in records], layer,
-                    batch_size)
+                    batch_size, max_length)
         tgt = embed(encoder, tokenizer, [r["target_sentence"] for r in records], layer,
-                    batch_size)
+                    batch_size, max_length)
         scores[lang] = metrics.retrieval_accuracy(tgt, src)
     return scores
 
@@ -78,7 +80,7 @@ def _bucc_pools(records: list[dict]):
 
 
 def evaluate_bucc(encoder, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
-                  layer: int, batch_size: int) -> dict[str, float]:
+                  layer: int, batch_size: int, max_length: int = 128) -> dict[str, float]:
     """BUCC F1 per non-English language: pairs mined by ratio margin (k=4) from the two
     pools, with the score threshold that maximises F1 on the validation pools applied to
     the test pools, as XTREME does."""
@@ -89,8 +91,9 @@ def evaluate_bucc(encoder, tokenizer, spec: TaskSpec, data_dir: Path, languages:
         mined = {}
         for split in ("validation", "test"):
             src, tgt, gold = _bucc_pools(load_records(data_dir, spec, split, lang))
-            pairs = metrics.mine_pairs(embed(encoder, tokenizer, src, layer, batch_size),
-                                       embed(encoder, tokenizer, tgt, layer, batch_size))
+            pairs = metrics.mine_pairs(
+                embed(encoder, tokenizer, src, layer, batch_size, max_length),
+                embed(encoder, tokenizer, tgt, layer, batch_size, max_length))
             mined[split] = (pairs, gold)
         threshold, _ = metrics.best_threshold(*mined["validation"])
         scores[lang] = metrics.bucc_f1(*mined["test"], threshold)["f1"]

@@ -72,6 +72,7 @@ def run(main) -> None:
     """Run a stage's ``main``; the project's own errors end it with their message alone.
     Prints the stage's wall time and peak memory (bench/pipeline.py collects them)."""
     from xstilts.data.files import DataFileError
+    from xstilts.data.hub import HubError
     from xstilts.tracking import TrackingError
     from xstilts.train.checkpoint import CheckpointError
     from xstilts.train.loop import NonFiniteLoss
@@ -79,9 +80,24 @@ def run(main) -> None:
     start = time.perf_counter()
     try:
         main()
-    except (DataFileError, TrackingError, CheckpointError, NonFiniteLoss,
+    except (DataFileError, HubError, TrackingError, CheckpointError, NonFiniteLoss,
             FileNotFoundError) as err:
         sys.exit(f"error: {err}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     print(f"[xstilts] {Path(sys.argv[0]).stem}: {time.perf_counter() - start:.1f} s, "
           f"peak RSS {peak_mib:.0f} MiB", file=sys.stderr)
+
+
+def max_length(params: Params, task_type: str) -> int:
+    """Input length for a task type (XTREME: 384 for QA, 128-256 elsewhere)."""
+    return params.train.max_length_by_type.get(task_type, params.train.max_length)
+
+
+def languages_of(params: Params, task: str) -> list[str]:
+    """The study's languages that ``task`` has: all of them offline; on the hub, XTREME's
+    list for the task (XNLI has 15 of the 40 languages, BUCC 4)."""
+    if params.data.source == "hf":
+        from xstilts.data.hub import task_languages
+
+        return task_languages(task, params.data.languages)
+    return list(params.data.languages)

@@ -13,7 +13,15 @@ from xstilts import tracking
 from xstilts.data.files import publish, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import load_task_model
-from xstilts.stages.common import device, fingerprint, parse, run, seed_everything
+from xstilts.stages.common import (
+    device,
+    fingerprint,
+    languages_of,
+    max_length,
+    parse,
+    run,
+    seed_everything,
+)
 from xstilts.stages.intermediate import train_heads
 from xstilts.tasks import FINETUNE_TARGETS, TASKS
 
@@ -35,17 +43,21 @@ def main(argv=None) -> None:
     model.to(device())
     run_params = {"intermediate": args.intermediate, "target": args.target, "seed": args.seed,
                   "encoder": params.encoder, "train": params.train.model_dump(),
-                  "steps": params.finetune.steps}
+                  "finetune": params.finetune.model_dump(exclude={"targets"})}
     name = f"{args.intermediate}__{args.target}-s{args.seed}"
     with tracking.stage_run(params, "finetune", f"finetune-{name}", run_params):
         # XQuAD and MLQA have no training set of their own: they learn from SQuAD's.
         train_spec = TASKS[spec.train_from] if spec.train_from else spec
-        train_heads(model, tokenizer, {spec.name: train_spec}, args.data, params,
-                    params.finetune.steps, args.seed,
-                    {"model": fingerprint(args.model), **run_params})
-        scores = evaluate_target(model, tokenizer, spec, args.data, params.data.languages,
-                                 spec.eval_split, params.eval.batch_size,
-                                 params.train.max_length)
+        ft = params.finetune
+        effective = ft.effective_batch_size.get(spec.name)
+        train_heads(model, tokenizer, {spec.name: train_spec}, args.data, params, ft.steps,
+                    args.seed, {"model": fingerprint(args.model), **run_params},
+                    epochs=ft.epochs.get(spec.name),
+                    grad_accum=effective // params.train.batch_size if effective else None)
+        scores = evaluate_target(model, tokenizer, spec, args.data,
+                                 languages_of(params, spec.name), spec.eval_split,
+                                 params.eval.batch_size, max_length(params, spec.type),
+                                 params.train.doc_stride)
         metrics = summarise(spec.name, scores)
         tracking.log_metrics(metrics)
         with publish(args.out) as tmp:

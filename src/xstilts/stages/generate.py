@@ -1,4 +1,5 @@
-"""Stage `generate`: the offline world's corpora and task files, from the world seed.
+"""Stage `generate`: the offline world's corpora and task files, from the world seed
+(with ``data.source: hf``, the hub's files in the same layout: see stages/download.py).
 
 Writes ``<out>/languages.json``, ``<out>/corpus/<lang>.txt`` and
 ``<out>/<task>/<split>.<lang>.jsonl`` for every task in the registry.
@@ -50,6 +51,9 @@ def generate(out: Path, world: World, sizes, translated: bool = False) -> dict[s
 def main(argv=None) -> None:
     args, params = parse(__doc__, argv, lambda p: p.add_argument("--out", type=Path,
                                                                  required=True))
+    if params.data.source == "hf":  # real mode: the hub's files, in this stage's layout
+        from xstilts.stages.download import main as download_main
+        return download_main(argv)
     world = World(tuple(LANGUAGES_BY_CODE[c] for c in params.data.languages), params.world.seed)
     with publish(args.out) as tmp:
         counts = generate(tmp, world, params.world, params.intermediate.translated)

@@ -4,6 +4,7 @@
 so every target is fine-tuned from a directory of the same shape either way.
 """
 
+import math
 from pathlib import Path
 
 from transformers import AutoModelForMaskedLM
@@ -13,38 +14,52 @@ from xstilts.data.features import encode, load_records
 from xstilts.data.files import publish, read_lines, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import TaskModel, load_encoder
-from xstilts.stages.common import device, fingerprint, parse, resume_dir, run, seed_everything
+from xstilts.stages.common import (
+    device,
+    fingerprint,
+    max_length,
+    parse,
+    resume_dir,
+    run,
+    seed_everything,
+)
 from xstilts.tasks import INTERMEDIATE_TASKS, TaskSpec
 from xstilts.train.batching import BucketBatcher, MultiTaskBatcher
 from xstilts.train.loop import LoopConfig, train
 from xstilts.train.objectives import masked_lm, task_loss
 
 
-def loop_config(params, steps: int, seed: int) -> LoopConfig:
+def loop_config(params, steps: int, seed: int, grad_accum: int | None = None) -> LoopConfig:
     t = params.train
     return LoopConfig(steps=steps, lr=t.lr, warmup_ratio=t.warmup_ratio,
-                      weight_decay=t.weight_decay, grad_accum=t.grad_accum,
+                      weight_decay=t.weight_decay, grad_accum=grad_accum or t.grad_accum,
                       max_grad_norm=t.max_grad_norm, seed=seed,
                       checkpoint_every=t.checkpoint_every, bf16=t.bf16)
 
 
 def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir: Path,
                 params, steps: int, seed: int, resume_key: dict,
-                languages: tuple[str, ...] = ("en",), mlm=None) -> dict[str, float]:
+                languages: tuple[str, ...] = ("en",), mlm=None, epochs: float | None = None,
+                grad_accum: int | None = None) -> dict[str, float]:
     """Train the encoder and one head per job (head name -> the task whose train set it
     learns from) on the train files of ``languages``; several jobs are sampled per step with
     ``intermediate.temperature``. With ``mlm`` (a masked-LM model sharing ``model``'s
     encoder), a share ``intermediate.mlm_weight`` of the steps continues multilingual MLM
-    on the phase-0 corpora, the paper's mixed objective."""
+    on the phase-0 corpora, the paper's mixed objective. With ``epochs``, the number of steps
+    is that many passes over the training examples at the effective batch size."""
     batchers = {}
     for head, spec in jobs.items():
         model.add_head(head, spec.type, spec.num_labels)
         records = [r for lang in languages
                    for r in load_records(data_dir, spec, "train", lang)]
-        examples = encode(spec, records, tokenizer, params.train.max_length)
+        examples = encode(spec, records, tokenizer, max_length(params, spec.type),
+                          stride=params.train.doc_stride)
         batchers[head] = BucketBatcher(examples, params.train.batch_size, seed,
                                        tokenizer.pad_token_id)
-    cfg = loop_config(params, steps, seed)
+    if epochs:
+        effective = params.train.batch_size * (grad_accum or params.train.grad_accum)
+        steps = math.ceil(epochs * sum(len(b.examples) for b in batchers.values()) / effective)
+    cfg = loop_config(params, steps, seed, grad_accum)
     label = next(iter(jobs)) if len(jobs) == 1 else "multi"
     fixed = {}
     if mlm is not None:
@@ -104,10 +119,11 @@ def main(argv=None) -> None:
             train_heads(model, tokenizer, {s.name: s for s in specs}, args.data, params,
                         inter.steps, args.seed,
                         {"pretrained": fingerprint(args.pretrained), **run_params}, languages,
-                        mlm)
+                        mlm, epochs=inter.epochs)
             for spec in specs:
                 dev = evaluate_target(model, tokenizer, spec, args.data, ["en"], "validation",
-                                      params.eval.batch_size, params.train.max_length)
+                                      params.eval.batch_size, max_length(params, spec.type),
+                                      params.train.doc_stride)
                 metrics.update(summarise(spec.name, dev))
             tracking.log_metrics(metrics)
         with publish(args.out) as tmp:

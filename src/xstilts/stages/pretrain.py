@@ -4,6 +4,7 @@ Trained on the monolingual corpora of every language together, as XLM-R is on CC
 result loads with ``AutoModel.from_pretrained(out)`` and ``AutoTokenizer.from_pretrained(out)``.
 """
 
+import json
 from pathlib import Path
 
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
@@ -27,6 +28,17 @@ def build_encoder(vocab_size: int, p) -> XLMRobertaForMaskedLM:
     return XLMRobertaForMaskedLM(config)
 
 
+def fetch(args, params) -> None:
+    from xstilts.data.hub import hub_settings
+    from xstilts.models.hub import fetch_encoder
+
+    settings = hub_settings(params)
+    fetch_encoder(settings.encoder, args.out, timeout=settings.timeout_s)
+    info = json.loads((args.out / "source.json").read_text())
+    write_json(args.metrics, {"parameters": info["parameters"]})
+    print(f"pretrain: fetched {settings.encoder} into {args.out}")
+
+
 def main(argv=None) -> None:
     def add(p):
         p.add_argument("--corpus", type=Path, required=True)
@@ -34,6 +46,9 @@ def main(argv=None) -> None:
         p.add_argument("--metrics", type=Path, required=True)
 
     args, params = parse(__doc__, argv, add)
+    if params.data.source == "hf":  # real mode: a released XLM-R, nothing to train
+        fetch(args, params)
+        return
     files = [args.corpus / f"{lang}.txt" for lang in params.data.languages]
     lines = [line for f in files for line in read_lines(f)]
     seed = params.seeds[0]

@@ -7,7 +7,7 @@ from xstilts import tracking
 from xstilts.data.files import write_json
 from xstilts.eval.zero_shot import RETRIEVAL_EVALUATORS, summarise
 from xstilts.models.task_model import load_encoder
-from xstilts.stages.common import device, parse, run, seed_everything
+from xstilts.stages.common import device, languages_of, parse, run, seed_everything
 from xstilts.tasks import RETRIEVAL_TARGETS
 
 
@@ -30,9 +30,10 @@ def main(argv=None) -> None:
         metrics = {}
         for task in params.eval.retrieval_tasks:
             spec = RETRIEVAL_TARGETS[task]
-            scores = RETRIEVAL_EVALUATORS[task](encoder, tokenizer, spec, args.data,
-                                        params.data.languages, params.eval.retrieval_layer,
-                                        params.eval.batch_size)
+            scores = RETRIEVAL_EVALUATORS[task](
+                encoder, tokenizer, spec, args.data, languages_of(params, task),
+                params.eval.retrieval_layer, params.eval.batch_size,
+                params.eval.retrieval_max_length)
             metrics.update(summarise(spec.name, {spec.metric: scores}))
         tracking.log_metrics(metrics)
     write_json(args.metrics, {"intermediate": args.intermediate, "seed": args.seed,
