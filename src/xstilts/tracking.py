@@ -95,6 +95,12 @@ def stage_run(params: Params, stage: str, run_name: str, log_params: dict):
     """An MLflow run for one stage execution, nested under the experiment-level run."""
     import mlflow
 
+    from xstilts.train import distributed
+
+    if not distributed.is_main():  # under torchrun, rank 0 alone records the run
+        _lost.append("not the main process")
+        yield None
+        return
     client, exp_id, parent_id = _connect(params)
     run = client.create_run(exp_id, run_name=run_name,
                             tags={"mlflow.parentRunId": parent_id, "xstilts.stage": stage})
@@ -132,8 +138,9 @@ def register_if_best(target: str, score: float, model_dir: Path, tags: dict) -> 
 
     name = f"xstilts-{target}"
     if _lost:
-        print(f"warning: {name} not registered: the MLflow store is unreachable",
-              file=sys.stderr)
+        if _lost[0] != "not the main process":
+            print(f"warning: {name} not registered: the MLflow store is unreachable",
+                  file=sys.stderr)
         return None
     client = MlflowClient()
     with _lock():  # compare-and-set: concurrent stages must not both take the alias

@@ -65,7 +65,10 @@ def read_lines(path: Path) -> list[str]:
 
 @contextmanager
 def publish(final: Path):
-    """Yield a fresh temporary directory; on success it replaces ``final`` in one rename."""
+    """Yield a fresh temporary directory; on success it replaces ``final`` in one rename.
+    Under torchrun only rank 0 publishes; the other ranks' directories are discarded."""
+    from xstilts.train import distributed
+
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -75,6 +78,9 @@ def publish(final: Path):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if not distributed.is_main():
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     if final.exists():
         os.replace(final, old)
@@ -83,7 +89,12 @@ def publish(final: Path):
 
 
 def write_json(path: Path, obj) -> None:
-    """Write JSON atomically (metrics files are read by dvc and by the report)."""
+    """Write JSON atomically (metrics files are read by dvc and by the report); rank 0 only
+    under torchrun."""
+    from xstilts.train import distributed
+
+    if not distributed.is_main():
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n")

@@ -14,6 +14,7 @@ import torch
 
 from xstilts.config import Params, ParamsError, load_params
 from xstilts.tracking import repo_root
+from xstilts.train import distributed
 
 
 def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Params]:
@@ -24,6 +25,7 @@ def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Pa
         add_args(parser)
     args = parser.parse_args(argv)
     quiet_libraries()
+    distributed.init()  # under torchrun: join the process group
     try:
         params = load_params(args.params)
     except ParamsError as err:

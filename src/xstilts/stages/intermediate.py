@@ -24,6 +24,7 @@ from xstilts.stages.common import (
     seed_everything,
 )
 from xstilts.tasks import INTERMEDIATE_TASKS, TaskSpec
+from xstilts.train import distributed
 from xstilts.train.batching import BucketBatcher, MultiTaskBatcher
 from xstilts.train.loop import LoopConfig, train
 from xstilts.train.objectives import masked_lm, task_loss
@@ -62,6 +63,9 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
     cfg = loop_config(params, steps, seed, grad_accum)
     label = next(iter(jobs)) if len(jobs) == 1 else "multi"
     fixed = {}
+    if mlm is not None and distributed.active():
+        raise ValueError("intermediate.mlm_weight > 0 runs in one process only (its MLM "
+                         "steps bypass DDP's gradient averaging)")
     if mlm is not None:
         model.add_module("mlm_head", mlm.lm_head)  # trained with the rest
         lines = [line for lang in params.data.languages

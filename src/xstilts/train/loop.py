@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from xstilts.train import checkpoint
+from xstilts.train import checkpoint, distributed
 
 LossFn = Callable[[torch.nn.Module, dict], dict[str, torch.Tensor]]
 
@@ -66,6 +66,12 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
     checkpoint. Returns the mean of each logged loss over the final logging window."""
     torch.manual_seed(cfg.seed)
     model.train()
+    net = model
+    if distributed.active():
+        # Heads of tasks absent from a step get no gradient: DDP must be told to expect that.
+        device_ids = [torch.cuda.current_device()] if torch.cuda.is_available() else None
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids,
+                                                        find_unused_parameters=True)
     optimizer = make_optimizer(model, cfg)
     scheduler = warmup_linear(optimizer, cfg)
     start = 0
@@ -80,14 +86,15 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
         totals = {k: v.to(device) for k, v in state["loss_totals"].items()}
         window = state["window"]
     last: dict[str, float] = {}
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=None,
-               desc="train", leave=False)
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps,
+               disable=None if distributed.is_main() else True, desc="train", leave=False)
     for step in bar:
         for micro in range(cfg.grad_accum):
+            rows = distributed.shard(batch(step * cfg.grad_accum + micro))
             inputs = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
-                      for k, v in batch(step * cfg.grad_accum + micro).items()}
+                      for k, v in rows.items()}
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                losses = loss_fn(model, inputs)
+                losses = loss_fn(net, inputs)
             (losses["loss"] / cfg.grad_accum).backward()
             for k, v in losses.items():
                 if v.ndim:  # outputs such as logits ride along; only scalars are logged
@@ -102,7 +109,7 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
         done = step + 1
         # Reading the loss forces a device sync, so it happens once per window, not per step.
         if done % cfg.log_every == 0 or done == cfg.steps:
-            last = {k: v.item() / window for k, v in totals.items()}
+            last = {k: v.item() / window for k, v in distributed.mean(totals).items()}
             if not all(math.isfinite(v) for v in last.values()):
                 raise NonFiniteLoss(f"loss became {last} at step {done}; stopping this "
                                     "stage (lower the learning rate or check the data)")
@@ -112,10 +119,13 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
             totals, window = {}, 0
         if resume_dir is not None and cfg.checkpoint_every and done % cfg.checkpoint_every == 0 \
                 and done < cfg.steps:
-            checkpoint.save(resume_dir, done, model, {
-                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "loss_totals": {k: v.cpu() for k, v in totals.items()}, "window": window})
-    if resume_dir is not None:
+            if distributed.is_main():  # one writer; every rank resumes from its file
+                checkpoint.save(resume_dir, done, model, {
+                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "loss_totals": {k: v.cpu() for k, v in totals.items()}, "window": window})
+            distributed.barrier()
+    if resume_dir is not None and distributed.is_main():
         shutil.rmtree(resume_dir, ignore_errors=True)  # finished: nothing left to resume
+    distributed.barrier()
     model.eval()
     return last

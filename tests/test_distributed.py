@@ -1,0 +1,40 @@
+"""The loop under torchrun with 2 CPU processes (gloo) trains like 1 process with the same
+effective batch: DDP averages the gradients of the two halves of every global batch."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+WORKER = Path(__file__).with_name("ddp_worker.py")
+# Two processes sum gradients in another order than one: equal up to float rounding.
+TOLERANCE = 1e-5
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd: list[str], tmp_path: Path) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp_path,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_two_gloo_processes_match_one_process(tmp_path):
+    one, two = tmp_path / "one.pt", tmp_path / "two.pt"
+    run([sys.executable, str(WORKER), str(one), str(tmp_path / "resume1")], tmp_path)
+    run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
+         str(WORKER), str(two), str(tmp_path / "resume2")], tmp_path)
+    a, b = torch.load(one, weights_only=True), torch.load(two, weights_only=True)
+    assert abs(a["loss"] - b["loss"]) < TOLERANCE
+    for name, tensor in a["state"].items():
+        assert torch.allclose(tensor, b["state"][name], atol=TOLERANCE), name
+    assert not (tmp_path / "resume2").exists()  # rank 0 cleaned up after finishing
