@@ -133,8 +133,17 @@ def test_task_model_save_load_round_trip(tmp_path, model, tokenizer):
 
 def test_load_encoder_reports_incomplete_directory(tmp_path, model):
     model.encoder.save_pretrained(tmp_path)  # no tokenizer.json
-    with pytest.raises(FileNotFoundError, match="tokenizer.json is missing"):
+    with pytest.raises(DataFileError, match="tokenizer.json is missing"):
         load_encoder(tmp_path)
+
+
+@pytest.mark.parametrize("damaged", ["tokenizer.json", "config.json", "model.safetensors"])
+def test_load_encoder_names_a_corrupted_file_s_directory(tmp_path, model, tokenizer, damaged):
+    model.save(tmp_path / "saved", tokenizer)
+    path = tmp_path / "saved" / "encoder" / damaged
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])  # truncated
+    with pytest.raises(DataFileError, match="saved/encoder"):
+        load_encoder(tmp_path / "saved")
 
 
 def test_pair_encoding_follows_xlmr(tokenizer):

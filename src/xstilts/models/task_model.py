@@ -14,6 +14,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
+from xstilts.data.files import DataFileError
 from xstilts.models.heads import HEADS
 
 
@@ -53,11 +54,17 @@ def load_encoder(directory: Path):
     enc_dir = directory / "encoder" if (directory / "encoder").is_dir() else directory
     for needed in ("config.json", "tokenizer.json"):
         if not (enc_dir / needed).is_file():
-            raise FileNotFoundError(f"{enc_dir / needed} is missing: the encoder directory "
+            raise DataFileError(f"{enc_dir / needed} is missing: the encoder directory "
                                     "is incomplete (re-run the stage that writes it)")
-    # The MLM checkpoint has no pooler; none of the heads uses one.
-    kwargs = {"add_pooling_layer": False} if _is_roberta(enc_dir) else {}
-    return AutoModel.from_pretrained(enc_dir, **kwargs), AutoTokenizer.from_pretrained(enc_dir)
+    try:
+        # The MLM checkpoint has no pooler; none of the heads uses one.
+        kwargs = {"add_pooling_layer": False} if _is_roberta(enc_dir) else {}
+        return (AutoModel.from_pretrained(enc_dir, **kwargs),
+                AutoTokenizer.from_pretrained(enc_dir))
+    except Exception as err:  # truncated or corrupted files: name the directory
+        raise DataFileError(f"{enc_dir}: the encoder or tokenizer files are unreadable "
+                            f"({type(err).__name__}: {str(err)[:200]}); re-run the stage "
+                            "that writes them") from err
 
 
 def _is_roberta(enc_dir: Path) -> bool:

@@ -1,0 +1,88 @@
+"""The model registry under concurrent stages: the `champion` alias always ends on the best
+registered version, whatever order the stages finish in, and a worse run never takes it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+REGISTER = """
+import sys
+from pathlib import Path
+from xstilts import tracking
+from xstilts.config import Params
+score = float(sys.argv[1])
+params = Params()
+model = Path(sys.argv[2]); model.mkdir(parents=True, exist_ok=True)
+(model / "weights.txt").write_text(str(score))
+with tracking.stage_run(params, "finetune", f"finetune-{score}", {"score": score}):
+    tracking.log_metrics({"xnli/accuracy/avg": score})
+    tracking.register_if_best("xnli", score, model, {"seed": 0})
+"""
+
+
+def register(root: Path, scores: list[float]) -> None:
+    env = {**os.environ, "DVC_ROOT": str(root), "PYTHONWARNINGS": "ignore"}
+    procs = [subprocess.Popen([sys.executable, "-c", REGISTER, str(s), str(root / f"m{s}")],
+                              env=env, stderr=subprocess.PIPE, text=True) for s in scores]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+
+
+@pytest.fixture
+def client(tmp_path):
+    (tmp_path / "mlruns").mkdir()
+    return MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+
+
+def test_concurrent_stages_leave_the_alias_on_the_best(tmp_path, client):
+    register(tmp_path, [0.31, 0.92, 0.55, 0.74])  # all at once
+    champion = client.get_model_version_by_alias("xstilts-xnli", "champion")
+    assert float(champion.tags["score"]) == 0.92
+    versions = client.search_model_versions("name='xstilts-xnli'")
+    assert max(float(v.tags["score"]) for v in versions) == 0.92
+    path = mlflow.artifacts.download_artifacts(champion.source,
+                                               dst_path=str(tmp_path / "download"),
+                                               tracking_uri=client.tracking_uri)
+    assert (Path(path) / "weights.txt").read_text() == "0.92"
+    register(tmp_path, [0.5])  # a worse later run
+    again = client.get_model_version_by_alias("xstilts-xnli", "champion")
+    assert again.version == champion.version
+
+
+def test_unreachable_tracking_server_fails_before_training(tmp_path, monkeypatch):
+    import time
+
+    from xstilts import tracking
+    from xstilts.config import Params
+
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
+    params = Params.model_validate({"tracking": {"uri": "http://127.0.0.1:9"}})
+    start = time.monotonic()
+    with pytest.raises(tracking.TrackingError, match="tracking.uri: cannot reach"):
+        with tracking.stage_run(params, "pretrain", "pretrain", {}):
+            pytest.fail("the stage body must not run")
+    assert time.monotonic() - start < 60
+
+
+def test_store_lost_mid_run_keeps_training(tmp_path, monkeypatch, capsys):
+    from xstilts import tracking
+    from xstilts.config import Params
+
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.setattr(tracking, "_lost", [])
+    with tracking.stage_run(Params(), "pretrain", "pretrain", {}):
+        def unreachable(*args, **kwargs):
+            raise ConnectionError("server went away")
+
+        monkeypatch.setattr(mlflow, "log_metrics", unreachable)
+        tracking.log_metrics({"mlm/loss": 1.0}, step=1)  # warns, does not raise
+        tracking.log_metrics({"mlm/loss": 0.9}, step=2)
+        assert tracking.register_if_best("xnli", 0.5, tmp_path, {}) is None
+    assert "stopped answering" in capsys.readouterr().err
