@@ -20,10 +20,12 @@ def main(argv: list[str]) -> None:
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     cmd = ["dvc", "repro", "--force", *extra]
     rows: list[list] = []  # [stage, seconds, peak MiB]
+    log: list[str] = []
     start = last = time.perf_counter()
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, bufsize=1) as proc:
         for line in proc.stdout:
+            log.append(line)
             now = time.perf_counter()
             if m := STAGE.search(line):
                 if rows:
@@ -35,7 +37,7 @@ def main(argv: list[str]) -> None:
     if rows:
         rows[-1][1] = time.perf_counter() - last
     if proc.returncode:
-        sys.exit(f"dvc repro failed with exit code {proc.returncode}")
+        sys.exit("".join(log[-30:]) + f"dvc repro failed with exit code {proc.returncode}")
     total = time.perf_counter() - start
     print(f"{'stage':<45} {'wall s':>8} {'peak RSS MiB':>13}")
     for stage, seconds, peak in rows:
