@@ -96,6 +96,7 @@ class TrainParams(Section):
     max_grad_norm: NonNegativeFloat = 1.0
     checkpoint_every: NonNegativeInt = 100
     bf16: Bool = False
+    compile: Bool = False  # torch.compile: for GPUs; on CPUs it gains nothing
     max_length: MaxLength = 128
     # Per task type (absent types use max_length); QA inputs longer than their length are
     # split into windows overlapping by doc_stride tokens (XTREME: 384 and 128).

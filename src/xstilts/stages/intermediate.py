@@ -35,7 +35,7 @@ def loop_config(params, steps: int, seed: int, grad_accum: int | None = None) ->
     return LoopConfig(steps=steps, lr=t.lr, warmup_ratio=t.warmup_ratio,
                       weight_decay=t.weight_decay, grad_accum=grad_accum or t.grad_accum,
                       max_grad_norm=t.max_grad_norm, seed=seed,
-                      checkpoint_every=t.checkpoint_every, bf16=t.bf16)
+                      checkpoint_every=t.checkpoint_every, bf16=t.bf16, compile=t.compile)
 
 
 def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir: Path,

@@ -64,7 +64,7 @@ def main(argv=None) -> None:
         model = build_encoder(len(tokenizer), p).to(device())
         cfg = LoopConfig(steps=p.steps, lr=p.lr, warmup_ratio=t.warmup_ratio,
                          weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm, seed=seed,
-                         checkpoint_every=t.checkpoint_every, bf16=t.bf16)
+                         checkpoint_every=t.checkpoint_every, bf16=t.bf16, compile=t.compile)
         loss = masked_lm(tokenizer.mask_token_id, len(tokenizer), p.mask_prob)
         reads = {"seeds", "data", "world", "tokenizer", "pretrain", "train"}
         final = train(model, loss, batcher.batch, cfg,

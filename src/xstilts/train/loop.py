@@ -34,6 +34,7 @@ class LoopConfig:
     seed: int = 0
     checkpoint_every: int = 0  # 0: no resume checkpoints
     bf16: bool = False
+    compile: bool = False  # torch.compile the model (pays off on GPUs, not on CPUs)
     log_every: int = 50
 
 
@@ -66,11 +67,11 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
     checkpoint. Returns the mean of each logged loss over the final logging window."""
     torch.manual_seed(cfg.seed)
     model.train()
-    net = model
+    net = torch.compile(model) if cfg.compile else model
     if distributed.active():
         # Heads of tasks absent from a step get no gradient: DDP must be told to expect that.
         device_ids = [torch.cuda.current_device()] if torch.cuda.is_available() else None
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids,
+        net = torch.nn.parallel.DistributedDataParallel(net, device_ids=device_ids,
                                                         find_unused_parameters=True)
     optimizer = make_optimizer(model, cfg)
     scheduler = warmup_linear(optimizer, cfg)
