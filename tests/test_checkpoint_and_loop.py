@@ -18,15 +18,6 @@ PAD = 1
 VOCAB = 64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads, and spinning threads stall on busy machines."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny_model(init_seed: int = 0) -> TaskModel:
     torch.manual_seed(init_seed)
     config = XLMRobertaConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2,

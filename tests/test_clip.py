@@ -38,15 +38,6 @@ from xstilts.world.languages import DEFAULT_LANGUAGES, World
 from xstilts.world.syntax import Locative, NounPhrase, realise, text
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads, and spinning threads stall on busy machines."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def world():
     return World(DEFAULT_LANGUAGES, seed=0)

@@ -27,15 +27,6 @@ WORLD = World(DEFAULT_LANGUAGES[:3], seed=0)
 LANGS = WORLD.codes  # en, lat75, lat50n
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads, and spinning threads stall on busy machines."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def tokenizer():
     lines = [line for lang in LANGS for line in datasets.corpus(WORLD, lang, 100)]
