@@ -127,10 +127,9 @@ def test_malformed_params_name_the_key(tmp_path, path, value, key):
         assert "unknown key" in message
 
 
-@pytest.mark.parametrize("path,value", [("encoder", "clip")])
-def test_planned_options_are_rejected_as_not_available_yet(tmp_path, path, value):
-    with pytest.raises(ParamsError, match=rf"{path}: '{value}'.*not available yet"):
-        load_params(write(tmp_path, mutated(path, value)))
+def test_an_unknown_encoder_names_the_allowed_ones(tmp_path):
+    with pytest.raises(ParamsError, match=r"encoder: Input should be 'xlmr' or 'clip'"):
+        load_params(write(tmp_path, mutated("encoder", "vit")))
 
 
 def test_real_mode_needs_xtreme_languages_and_refuses_offline_only_options(tmp_path):

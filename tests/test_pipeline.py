@@ -8,6 +8,7 @@ the same metrics as an uninterrupted run.
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -106,7 +107,7 @@ def test_mlflow_has_runs_and_a_champion(built):
     assert float(champion.tags["score"]) == pytest.approx(best)
 
 
-@pytest.mark.parametrize("override", ["train.lr=-1", "encoder=clip", "intermediate.tasks=[]",
+@pytest.mark.parametrize("override", ["train.lr=-1", "encoder=vit", "intermediate.tasks=[]",
                                       "data.languages=[en,xx]"])
 def test_invalid_params_change_nothing(built, override):
     watched = [built / d for d in ("data", "models", "metrics", "reports")]
@@ -125,6 +126,15 @@ def test_invalid_params_change_nothing(built, override):
     finally:
         (built / "params.yaml").write_text(params)
     assert tree_digest(*watched) == before
+
+
+def test_clip_experiment_reruns_only_the_clip_branch(built):
+    proc = run(["dvc", "exp", "run", "-S", "encoder=clip"], built)
+    ran = set(re.findall(r"Running stage '([^']+)'", proc.stdout))
+    assert "pretrain_clip" in ran and "finetune@mnli-xnli-0" in ran
+    assert not ran & {"generate", "pretrain", "captions"}  # reused from the cache
+    shown = run(["dvc", "exp", "show", "--json"], built).stdout
+    assert "clip" in shown
 
 
 def test_kill_during_training_resumes_to_identical_metrics(built, tmp_path):

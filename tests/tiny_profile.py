@@ -15,6 +15,7 @@ TINY = {
     "intermediate": {"tasks": ["none", "mnli"], "steps": 40},
     "finetune": {"targets": ["xnli"], "steps": 20},
     "eval": {"retrieval_tasks": ["tatoeba"]},
+    "clip": {"images": 64, "image_size": 16, "steps": 10, "batch_size": 16},
 }
 
 

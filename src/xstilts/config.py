@@ -168,6 +168,7 @@ class ClipParams(Section):
     caption_languages: Literal["en", "all"] = "all"
     image_tower: Literal["trained", "frozen"] = "trained"  # frozen = LiT
     init_temperature: PositiveFloat = 0.07
+    captions_per_image: PositiveInt = 2  # languages of one image's captions in a step
     steps: PositiveInt = 400
     batch_size: PositiveInt = 64
     lr: PositiveFloat = 5e-4
@@ -228,9 +229,6 @@ class Params(Section):
 
     @model_validator(mode="after")
     def _supported(self):
-        if self.encoder == "clip":
-            raise ValueError("encoder: 'clip' (CLIP-pretrained text encoder) is not "
-                             "available yet; use encoder: xlmr")
         if self.data.source == "hf":
             if self.intermediate.translated:
                 raise ValueError("intermediate.translated: the hub has no machine-translated "

@@ -118,7 +118,10 @@ def main(argv=None) -> None:
         if specs:
             mlm = None
             if inter.mlm_weight > 0:
-                mlm = AutoModelForMaskedLM.from_pretrained(args.pretrained).to(device())
+                # A CLIP text tower has no LM head: a fresh one is trained from scratch then.
+                enc_dir = args.pretrained / "encoder"
+                mlm = AutoModelForMaskedLM.from_pretrained(
+                    enc_dir if enc_dir.is_dir() else args.pretrained).to(device())
                 model = TaskModel(mlm.base_model, {})  # one encoder for both objectives
             train_heads(model, tokenizer, {s.name: s for s in specs}, args.data, params,
                         inter.steps, args.seed,

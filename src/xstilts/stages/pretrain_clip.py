@@ -23,6 +23,7 @@ Real mode (``data.source: hf``) trains nothing: the released multilingual CLIP n
 """
 
 import math
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -219,9 +220,14 @@ def main(argv=None) -> None:
     args, params = parse(__doc__, argv, add)
     seed = params.seeds[0]
     seed_everything(seed)
+    if params.encoder == "xlmr":  # no phase 0b: later phases start from the MLM encoder
+        with publish(args.out) as tmp:
+            shutil.copytree(args.pretrained, tmp / "encoder")
+        write_json(args.metrics, {"encoder": "xlmr"})
+        print(f"pretrain_clip: encoder xlmr, the phase-0 encoder passed on to {args.out}")
+        return
     p = params.clip
-    # Until params.yaml has the key, the documented default applies.
-    per_image = getattr(p, "captions_per_image", CAPTIONS_PER_IMAGE)
+    per_image = p.captions_per_image
     run_params = {"clip": p.model_dump(), "captions_per_image": per_image, "seed": seed,
                   "source": params.data.source, "train": params.train.model_dump()}
     with tracking.stage_run(params, "pretrain_clip", "pretrain_clip", run_params):
