@@ -709,3 +709,22 @@ def test_offline_variable_is_read_at_call_time(monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     with pytest.raises(HubError, match="HF_DATASETS_OFFLINE=1"):
         check_hub(["google/xtreme"])
+
+
+def test_captions_stage_in_real_mode_fails_fast_offline_and_writes_nothing(tmp_path,
+                                                                         monkeypatch):
+    import yaml
+
+    from xstilts.data.hub import HubError
+    from xstilts.stages import captions
+
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    params["data"] = {"source": "hf", "languages": ["en", "de"]}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    out = tmp_path / "captions"
+    out.mkdir()
+    (out / "kept.txt").write_text("earlier output")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(HubError, match="data.source: synthetic"):
+        captions.main(["--params", str(tmp_path / "params.yaml"), "--out", str(out)])
+    assert [p.name for p in out.iterdir()] == ["kept.txt"]
