@@ -1,0 +1,27 @@
+"""The CLIP-vs-XLM-R verdicts from per-seed cells, checked by hand."""
+
+import pytest
+
+from xstilts.stages.compare import compare_target
+
+
+def cell(en, other):
+    return {"xnli/accuracy/en": en, "xnli/accuracy/lat75": other, "xnli/accuracy/avg": 0.0}
+
+
+def test_a_consistently_smaller_gap_is_a_significant_reduction():
+    cells = {("xlmr", "xnli", s): cell(0.80, 0.60 + 0.01 * s) for s in range(3)}
+    cells |= {("clip", "xnli", s): cell(0.80, 0.70 + 0.01 * s) for s in range(3)}
+    rows, verdict, gaps = compare_target(cells, "xnli")
+    assert verdict.startswith("xnli: CLIP reduces the gap by 10.0 ± 0.0")
+    assert gaps["lat75"] == pytest.approx((19.0, 9.0))
+    assert len(rows) == 1 and "| xnli | lat75 |" in rows[0]
+
+
+def test_noisy_differences_are_not_significant_and_one_seed_gives_no_verdict():
+    cells = {("xlmr", "xnli", s): cell(0.80, 0.60) for s in range(3)}
+    cells |= {("clip", "xnli", s): cell(0.80, v) for s, v in enumerate([0.55, 0.66, 0.59])}
+    assert "no significant difference" in compare_target(cells, "xnli")[1]
+    one = {k: v for k, v in cells.items() if k[2] == 0}
+    assert "one seed only" in compare_target(one, "xnli")[1]
+    assert compare_target({("xlmr", "xnli", 0): cell(0.8, 0.6)}, "xnli") is None
