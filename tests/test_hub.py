@@ -720,6 +720,7 @@ def test_captions_stage_in_real_mode_fails_fast_offline_and_writes_nothing(tmp_p
 
     params = yaml.safe_load(Path("params.yaml").read_text())
     params["data"] = {"source": "hf", "languages": ["en", "de"]}
+    params["hub"]["captions"]["dataset"] = "lmms-lab/flickr30k"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     out = tmp_path / "captions"
     out.mkdir()

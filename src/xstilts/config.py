@@ -177,7 +177,9 @@ class ClipParams(Section):
 class CaptionSourceParams(Section):
     """A hub image-caption dataset (real mode, encoder: clip); see data.hub.CaptionSource."""
 
-    dataset: str = Field("lmms-lab/flickr30k", min_length=1)
+    # None: no download. The released multilingual CLIP needs no captions to train; set one
+    # to log image-text retrieval or to build a caption set for other experiments.
+    dataset: str | None = Field(None, min_length=1)
     config: str | None = None
     split: str = "test"
     image_column: str = "image"

@@ -23,6 +23,11 @@ def from_hub(out: Path, params) -> None:
 
     settings = hub_settings(params)
     source = settings.captions
+    if source.dataset is None:
+        with publish(out) as tmp:
+            (tmp / "README.txt").write_text("No captions: hub.captions.dataset is null.\n")
+        print("captions: none (hub.captions.dataset is null)")
+        return
     check_hub(datasets=[source.dataset], timeout=settings.timeout_s)
     pairs = caption_pairs(source, params.clip.images + params.world.eval_size,
                           params.clip.image_size)
