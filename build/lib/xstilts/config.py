@@ -1,0 +1,273 @@
+"""params.yaml, validated: every section is a frozen pydantic model that forbids unknown keys.
+
+``load_params`` is the only way the stages read parameters, so a typo or a bad value stops a
+stage before it touches any file, with a message naming the key and what is allowed.
+"""
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+
+from xstilts.data.hub_tasks import LANGUAGES as XTREME_LANGUAGES
+from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS
+from xstilts.world.languages import LANGUAGES_BY_CODE
+
+# Integers are strict so that a YAML boolean ("yes") is not read as 1; floats are not,
+# because YAML reads "1e-3" as a string that pydantic must convert.
+Int = Annotated[int, Strict()]
+PositiveInt = Annotated[int, Strict(), Field(gt=0)]
+NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+Bool = Annotated[bool, Strict()]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataParams(Section):
+    source: Literal["synthetic", "hf"] = "synthetic"
+    languages: list[str] = Field(default_factory=lambda: list(LANGUAGES_BY_CODE), min_length=2)
+
+    @model_validator(mode="after")
+    def _known_languages(self):
+        # The offline world's generated languages, or XTREME's 40 in real mode.
+        known = XTREME_LANGUAGES if self.source == "hf" else LANGUAGES_BY_CODE
+        unknown = [lang for lang in self.languages if lang not in known]
+        if unknown:
+            raise ValueError(f"data.languages: unknown {unknown} for data.source "
+                             f"{self.source!r}; allowed: {sorted(known)}")
+        if self.languages[0] != "en":
+            raise ValueError("data.languages: the first language must be 'en' (the "
+                             "language every task is trained in)")
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError("data.languages: a language is listed twice")
+        return self
+
+
+class WorldParams(Section):
+    seed: NonNegativeInt = 0
+    corpus_sentences: PositiveInt = 20000  # monolingual lines per language
+    train_size: PositiveInt = 4000  # English training examples of a target task
+    intermediate_size: PositiveInt = 8000  # English examples of an intermediate task
+    eval_size: PositiveInt = 600  # dev and test examples per language
+    tatoeba_size: PositiveInt = 500  # parallel pairs (retrieval tasks) per language
+    code_switch: Fraction = 0.1  # share of non-English corpus lines with English words mixed in
+
+
+class TokenizerParams(Section):
+    vocab_size: Annotated[int, Strict(), Field(ge=100, le=250_002)] = 1000
+
+
+class PretrainParams(Section):
+    hidden_size: PositiveInt = 128
+    layers: PositiveInt = 4
+    heads: PositiveInt = 4
+    max_length: Annotated[int, Strict(), Field(ge=16, le=512)] = 128
+    steps: PositiveInt = 1500
+    batch_size: PositiveInt = 128
+    lr: PositiveFloat = 2e-3
+    mask_prob: Annotated[float, Field(gt=0, lt=1)] = 0.15
+
+    @model_validator(mode="after")
+    def _heads_divide_hidden(self):
+        if self.hidden_size % self.heads:
+            raise ValueError(f"pretrain.heads: {self.heads} does not divide "
+                             f"pretrain.hidden_size {self.hidden_size}")
+        return self
+
+
+MaxLength = Annotated[int, Strict(), Field(ge=16, le=512)]
+TaskType = Literal["classification", "tagging", "multiple_choice", "span"]
+
+
+class TrainParams(Section):
+    """Loop settings shared by intermediate training and fine-tuning."""
+
+    lr: PositiveFloat = 1e-3
+    batch_size: PositiveInt = 32
+    warmup_ratio: Fraction = 0.1
+    weight_decay: NonNegativeFloat = 0.01
+    grad_accum: PositiveInt = 1
+    max_grad_norm: NonNegativeFloat = 1.0
+    checkpoint_every: NonNegativeInt = 100
+    bf16: Bool = False
+    compile: Bool = False  # torch.compile: for GPUs; on CPUs it gains nothing
+    max_length: MaxLength = 128
+    # Per task type (absent types use max_length); QA inputs longer than their length are
+    # split into windows overlapping by doc_stride tokens (XTREME: 384 and 128).
+    max_length_by_type: dict[TaskType, MaxLength] = Field(default_factory=dict)
+    doc_stride: Annotated[int, Strict(), Field(ge=0, le=256)] = 128
+
+
+class IntermediateParams(Section):
+    tasks: list[str] = Field(default_factory=lambda: ["none", "mnli"], min_length=1)
+    steps: PositiveInt = 800
+    translated: Bool = False  # train on the task's data in every language (translate-train)
+    temperature: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0  # multi-task
+    # sampling: task probability ~ size ** (1 / temperature); 1 = proportional to size
+    mlm_weight: Annotated[float, Field(ge=0, lt=1)] = 0.0  # share of steps that continue
+    # multilingual MLM during intermediate training (the paper's mixed objective); 0 = off
+    epochs: PositiveFloat | None = None  # set: each task's steps = epochs x its examples /
+    # the effective batch (train.batch_size x train.grad_accum); None: `steps` for all
+
+    @model_validator(mode="after")
+    def _known_tasks(self):
+        allowed = ["none", "multi", *INTERMEDIATE_TASKS]
+        unknown = [t for t in self.tasks if t not in allowed]
+        if unknown:
+            raise ValueError(f"intermediate.tasks: unknown {unknown}; allowed: {allowed}")
+        return self
+
+
+class FinetuneParams(Section):
+    targets: list[str] = Field(default_factory=lambda: ["xnli"], min_length=1)
+    steps: PositiveInt = 300
+    epochs: dict[str, PositiveFloat] = Field(default_factory=dict)  # per target; else steps
+    effective_batch_size: dict[str, PositiveInt] = Field(default_factory=dict)  # per target;
+    # else train.batch_size x train.grad_accum
+
+    @model_validator(mode="after")
+    def _known_targets(self):
+        unknown = [t for t in [*self.targets, *self.epochs, *self.effective_batch_size]
+                   if t not in FINETUNE_TARGETS]
+        if unknown:
+            raise ValueError(f"finetune.targets: unknown {unknown}; "
+                             f"allowed: {sorted(FINETUNE_TARGETS)}")
+        return self
+
+
+class EvalParams(Section):
+    batch_size: PositiveInt = 256
+    retrieval_tasks: list[str] = Field(default_factory=lambda: ["tatoeba"])
+    retrieval_layer: Int = -1  # hidden layer whose mean-pooled states embed sentences
+    retrieval_max_length: MaxLength = 128  # XTREME: 512
+
+    @model_validator(mode="after")
+    def _known_retrieval(self):
+        unknown = [t for t in self.retrieval_tasks if t not in RETRIEVAL_TARGETS]
+        if unknown:
+            raise ValueError(f"eval.retrieval_tasks: unknown {unknown}; "
+                             f"allowed: {sorted(RETRIEVAL_TARGETS)}")
+        return self
+
+
+class ClipParams(Section):
+    """Phase 0b (encoder: clip): image-caption contrastive training of the text encoder."""
+
+    # Real mode: open_clip's multilingual CLIP, whose text tower is XLM-R (LiT-style).
+    hub_model: str = "xlm-roberta-base-ViT-B-32"
+    hub_pretrained: str = "laion5b_s13b_b90k"
+    # Offline mode: scenes rendered as small images, captioned in these languages.
+    images: PositiveInt = 4000
+    image_size: Annotated[int, Strict(), Field(ge=16, le=224)] = 32
+    caption_languages: Literal["en", "all"] = "all"
+    image_tower: Literal["trained", "frozen"] = "trained"  # frozen = LiT
+    init_temperature: PositiveFloat = 0.07
+    captions_per_image: PositiveInt = 2  # languages of one image's captions in a step
+    steps: PositiveInt = 400
+    batch_size: PositiveInt = 64
+    lr: PositiveFloat = 5e-4
+
+
+class CaptionSourceParams(Section):
+    """A hub image-caption dataset (real mode, encoder: clip); see data.hub.CaptionSource."""
+
+    # None: no download. The released multilingual CLIP needs no captions to train; set one
+    # to log image-text retrieval or to build a caption set for other experiments.
+    dataset: str | None = Field(None, min_length=1)
+    config: str | None = None
+    split: str = "test"
+    image_column: str = "image"
+    captions: dict[str, str] = Field(default_factory=lambda: {"en": "caption"}, min_length=1)
+
+
+class HubParams(Section):
+    """Real mode (data.source: hf): the encoder and data sources on the Hugging Face hub."""
+
+    encoder: str = Field("xlm-roberta-large", min_length=1)  # or xlm-roberta-base
+    anli_plus: Bool = True  # the paper's ANLI+: ANLI rounds + SNLI + MNLI
+    max_examples: PositiveInt | None = None  # first N records per file (smoke runs)
+    timeout_s: PositiveFloat = 10.0  # reachability check per repo
+    captions: CaptionSourceParams = CaptionSourceParams()
+
+
+class TrackingParams(Section):
+    experiment: str = Field("xstilts", min_length=1)
+    uri: str | None = None  # None: SQLite store under <repo>/mlruns
+
+
+class Params(Section):
+    encoder: Literal["xlmr", "clip"] = "xlmr"
+    seeds: list[NonNegativeInt] = Field(default_factory=lambda: [0], min_length=1)
+    data: DataParams = DataParams()
+    world: WorldParams = WorldParams()
+    tokenizer: TokenizerParams = TokenizerParams()
+    pretrain: PretrainParams = PretrainParams()
+    train: TrainParams = TrainParams()
+    intermediate: IntermediateParams = IntermediateParams()
+    finetune: FinetuneParams = FinetuneParams()
+    eval: EvalParams = EvalParams()
+    clip: ClipParams = ClipParams()
+    hub: HubParams = HubParams()
+    tracking: TrackingParams = TrackingParams()
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        lengths = {"train.max_length": self.train.max_length,
+                   **{f"train.max_length_by_type.{k}": v
+                      for k, v in self.train.max_length_by_type.items()}}
+        for key, length in lengths.items():
+            if length > self.pretrain.max_length:
+                raise ValueError(f"{key}: {length} exceeds the encoder's positions "
+                                 f"(pretrain.max_length {self.pretrain.max_length})")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("seeds: a seed is listed twice")
+        return self
+
+    @model_validator(mode="after")
+    def _supported(self):
+        if self.data.source == "hf":
+            if self.intermediate.translated:
+                raise ValueError("intermediate.translated: the hub has no machine-translated "
+                                 "training sets; set it to false with data.source: hf")
+            if self.intermediate.mlm_weight > 0:
+                raise ValueError("intermediate.mlm_weight: continued MLM needs monolingual "
+                                 "corpora, which real mode does not download; set it to 0 "
+                                 "with data.source: hf")
+        return self
+
+
+class ParamsError(ValueError):
+    """Invalid params.yaml; the message names every offending key."""
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: no such file (run from the repository root)") from None
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from None
+    try:
+        return Params.model_validate(raw or {})
+    except ValidationError as err:
+        raise ParamsError(_describe(path, err)) from None
+
+
+def _describe(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: invalid parameters"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling)"
+        elif e["type"] == "literal_error":
+            msg = f"{msg}; got {e['input']!r}"
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Task files: reading, publishing, encoding, and the hub's datasets."""

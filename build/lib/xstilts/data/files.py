@@ -1,0 +1,101 @@
+"""Reading and publishing stage files: JSON lines in, whole directories out atomically.
+
+A stage writes everything into a temporary sibling of its output directory and renames it
+into place only when complete, so a failed or killed stage leaves the previous output intact
+and never a half-written one.
+"""
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class DataFileError(ValueError):
+    """A data file is missing, truncated or not in the expected shape; names the file."""
+
+
+def task_file(data_dir: Path, task: str, split: str, lang: str) -> Path:
+    return data_dir / task / f"{split}.{lang}.jsonl"
+
+
+def write_jsonl(path: Path, records: Iterable[dict]) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with path.open("w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def read_jsonl(path: Path, fields: Iterable[str] = ()) -> list[dict]:
+    """Records of a JSON-lines file, each checked to have ``fields``."""
+    if not path.is_file():
+        raise DataFileError(f"{path}: missing (run `dvc repro` to generate the data)")
+    records = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataFileError(f"{path}:{lineno}: not valid JSON ({err.msg}); the file "
+                                    "is truncated or corrupted") from None
+            if not isinstance(record, dict):
+                raise DataFileError(f"{path}:{lineno}: not a JSON object")
+            missing = [k for k in fields if k not in record]
+            if missing:
+                raise DataFileError(f"{path}:{lineno}: record lacks fields {missing}")
+            records.append(record)
+    if not records:
+        raise DataFileError(f"{path}: empty")
+    return records
+
+
+def read_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        raise DataFileError(f"{path}: missing (run `dvc repro` to generate the data)")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines:
+        raise DataFileError(f"{path}: empty")
+    return lines
+
+
+@contextmanager
+def publish(final: Path):
+    """Yield a fresh temporary directory; on success it replaces ``final`` in one rename.
+    Under torchrun only rank 0 publishes; the other ranks' directories are discarded."""
+    from xstilts.train import distributed
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if not distributed.is_main():
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json(path: Path, obj) -> None:
+    """Write JSON atomically (metrics files are read by dvc and by the report); rank 0 only
+    under torchrun."""
+    from xstilts.train import distributed
+
+    if not distributed.is_main():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""Predictions, XTREME's metrics and zero-shot evaluation."""

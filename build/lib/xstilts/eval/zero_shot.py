@@ -1,0 +1,116 @@
+"""Phase 3: score a model fine-tuned on English in every language of its target task, with
+the head trained on English and XTREME's metric for the task's type."""
+
+from pathlib import Path
+
+from xstilts.data.features import encode, load_records
+from xstilts.eval import metrics
+from xstilts.eval.predict import predict_labels, predict_spans, predict_tags
+from xstilts.eval.retrieval import embed
+from xstilts.tasks import TaskSpec
+
+
+def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: str,
+                  batch_size: int, max_length: int, stride: int = 128) -> dict[str, float]:
+    """Metric name -> value for one language's records."""
+    features = encode(spec, records, tokenizer, max_length, stride=stride)
+    pad = tokenizer.pad_token_id
+    if spec.type in ("classification", "multiple_choice"):
+        preds = predict_labels(model, spec.name, features, batch_size, pad)
+        return {"accuracy": metrics.accuracy([f["labels"] for f in features], preds)}
+    if spec.type == "tagging":
+        preds = predict_tags(model, spec.name, features, batch_size, pad)
+        gold = [[spec.labels[t] for t in r[spec.label_field]] for r in records]
+        # Truncated sentences are scored on the words the model saw, as in run_tag.py.
+        gold = [g[:len(p)] for g, p in zip(gold, preds)]
+        return {"f1": metrics.tagging_f1(gold, [[spec.labels[t] for t in p] for p in preds])}
+    if spec.type == "span":
+        answers = predict_spans(model, spec.name, features, [r["context"] for r in records],
+                                batch_size, pad, allow_null=spec.unanswerable)
+        scores = metrics.squad_scores(
+            {r["id"]: a for r, a in zip(records, answers)},
+            {r["id"]: r["answers"]["text"] for r in records}, lang=lang)
+        return {**scores, "em_f1": (scores["exact_match"] + scores["f1"]) / 2}
+    raise ValueError(f"{spec.name}: cannot score task type {spec.type!r}")
+
+
+def evaluate_target(model, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
+                    split: str, batch_size: int, max_length: int, stride: int = 128
+                    ) -> dict[str, dict[str, float]]:
+    """Metric name -> {language: value}, for every language of ``split``."""
+    out: dict[str, dict[str, float]] = {}
+    for lang in languages:
+        for name, value in score_records(model, tokenizer, spec,
+                                         load_records(data_dir, spec, split, lang), lang,
+                                         batch_size, max_length, stride).items():
+            out.setdefault(name, {})[lang] = value
+    return out
+
+
+def evaluate_retrieval(encoder, tokenizer, spec: TaskSpec, data_dir: Path,
+                       languages: list[str], layer: int, batch_size: int,
+                       max_length: int = 128) -> dict[str, float]:
+    """Tatoeba accuracy per non-English language. As in XTREME, each English sentence
+    queries the other language's sentences of the set for its translation."""
+    scores = {}
+    for lang in languages:
+        if lang == "en":
+            continue
+        records = load_records(data_dir, spec, "test", lang)
+        src = embed(encoder, tokenizer, [r["source_sentence"] for r in records], layer,
+                    batch_size, max_length)
+        tgt = embed(encoder, tokenizer, [r["target_sentence"] for r in records], layer,
+                    batch_size, max_length)
+        scores[lang] = metrics.retrieval_accuracy(tgt, src)
+    return scores
+
+
+def _bucc_pools(records: list[dict]):
+    """Source and target pools of one BUCC file (a side "" marks a sentence with no
+    translation) and the gold pairs as (source row, target row)."""
+    src, tgt, gold = [], [], set()
+    for r in records:
+        if r["source_sentence"]:
+            src.append(r["source_sentence"])
+        if r["target_sentence"]:
+            tgt.append(r["target_sentence"])
+        if r["source_sentence"] and r["target_sentence"]:
+            gold.add((len(src) - 1, len(tgt) - 1))
+    return src, tgt, gold
+
+
+def evaluate_bucc(encoder, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
+                  layer: int, batch_size: int, max_length: int = 128) -> dict[str, float]:
+    """BUCC F1 per non-English language: pairs mined by ratio margin (k=4) from the two
+    pools, with the score threshold that maximises F1 on the validation pools applied to
+    the test pools, as XTREME does."""
+    scores = {}
+    for lang in languages:
+        if lang == "en":
+            continue
+        mined = {}
+        for split in ("validation", "test"):
+            src, tgt, gold = _bucc_pools(load_records(data_dir, spec, split, lang))
+            pairs = metrics.mine_pairs(
+                embed(encoder, tokenizer, src, layer, batch_size, max_length),
+                embed(encoder, tokenizer, tgt, layer, batch_size, max_length))
+            mined[split] = (pairs, gold)
+        threshold, _ = metrics.best_threshold(*mined["validation"])
+        scores[lang] = metrics.bucc_f1(*mined["test"], threshold)["f1"]
+    return scores
+
+
+RETRIEVAL_EVALUATORS = {"tatoeba": evaluate_retrieval, "bucc": evaluate_bucc}
+
+
+def summarise(task: str, scores: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Flat metric names ``task/metric/lang`` plus, per metric, XTREME's task score (the mean
+    over languages) and the cross-lingual gap (English minus the mean of the others)."""
+    out = {}
+    for metric, by_lang in scores.items():
+        out.update({f"{task}/{metric}/{lang}": s for lang, s in by_lang.items()})
+        out[f"{task}/{metric}/avg"] = sum(by_lang.values()) / len(by_lang)
+        others = [s for lang, s in by_lang.items() if lang != "en"]
+        if "en" in by_lang and others:
+            out[f"{task}/{metric}/gap"] = by_lang["en"] - sum(others) / len(others)
+    return out

@@ -1,0 +1,85 @@
+"""One shared encoder with a head per task, saved in formats users load directly.
+
+A saved model directory::
+
+    encoder/            AutoModel.from_pretrained / AutoTokenizer.from_pretrained
+    heads.safetensors   every head's weights, keyed "<task>.<param>"
+    heads.json          {task: {"type": ..., "num_labels": ...}}
+"""
+
+import json
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoModel, AutoTokenizer
+
+from xstilts.data.files import DataFileError
+from xstilts.models.heads import HEADS
+
+
+class TaskModel(nn.Module):
+    def __init__(self, encoder: nn.Module, head_specs: dict[str, dict]):
+        super().__init__()
+        self.encoder = encoder
+        self.head_specs = dict(head_specs)
+        hidden = encoder.config.hidden_size
+        self.heads = nn.ModuleDict({task: HEADS[s["type"]](hidden, s["num_labels"])
+                                    for task, s in head_specs.items()})
+
+    def add_head(self, task: str, task_type: str, num_labels: int) -> None:
+        if task not in self.heads:
+            self.head_specs[task] = {"type": task_type, "num_labels": num_labels}
+            device = next(self.encoder.parameters()).device
+            self.heads[task] = HEADS[task_type](self.encoder.config.hidden_size,
+                                                num_labels).to(device)
+
+    def forward(self, task: str, batch: dict) -> dict:
+        hidden = self.encoder(input_ids=batch["input_ids"],
+                              attention_mask=batch["attention_mask"]).last_hidden_state
+        return self.heads[task](hidden, batch)
+
+    def save(self, directory: Path, tokenizer) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.encoder.save_pretrained(directory / "encoder")
+        tokenizer.save_pretrained(directory / "encoder")
+        state = {f"{task}.{k}": v.contiguous() for task, head in self.heads.items()
+                 for k, v in head.state_dict().items()}
+        save_file(state, directory / "heads.safetensors")
+        (directory / "heads.json").write_text(json.dumps(self.head_specs, indent=1))
+
+
+def load_encoder(directory: Path):
+    """(encoder, tokenizer) from a phase-0 or saved task-model directory."""
+    enc_dir = directory / "encoder" if (directory / "encoder").is_dir() else directory
+    for needed in ("config.json", "tokenizer.json"):
+        if not (enc_dir / needed).is_file():
+            raise DataFileError(f"{enc_dir / needed} is missing: the encoder directory "
+                                    "is incomplete (re-run the stage that writes it)")
+    try:
+        # The MLM checkpoint has no pooler; none of the heads uses one.
+        kwargs = {"add_pooling_layer": False} if _is_roberta(enc_dir) else {}
+        return (AutoModel.from_pretrained(enc_dir, **kwargs),
+                AutoTokenizer.from_pretrained(enc_dir))
+    except Exception as err:  # truncated or corrupted files: name the directory
+        raise DataFileError(f"{enc_dir}: the encoder or tokenizer files are unreadable "
+                            f"({type(err).__name__}: {str(err)[:200]}); re-run the stage "
+                            "that writes them") from err
+
+
+def _is_roberta(enc_dir: Path) -> bool:
+    return json.loads((enc_dir / "config.json").read_text()).get("model_type") in (
+        "xlm-roberta", "roberta")
+
+
+def load_task_model(directory: Path) -> tuple[TaskModel, object]:
+    encoder, tokenizer = load_encoder(directory)
+    specs_file = directory / "heads.json"
+    specs = json.loads(specs_file.read_text()) if specs_file.exists() else {}
+    model = TaskModel(encoder, specs)
+    if specs:
+        flat = load_file(directory / "heads.safetensors")
+        for task, head in model.heads.items():
+            head.load_state_dict({k.split(".", 1)[1]: v for k, v in flat.items()
+                                  if k.split(".", 1)[0] == task})
+    return model.eval(), tokenizer

@@ -1,0 +1,65 @@
+"""Stage `generate`: the offline world's corpora and task files, from the world seed
+(with ``data.source: hf``, the hub's files in the same layout: see stages/download.py).
+
+Writes ``<out>/languages.json``, ``<out>/corpus/<lang>.txt`` and
+``<out>/<task>/<split>.<lang>.jsonl`` for every task in the registry.
+"""
+
+from pathlib import Path
+
+from xstilts.data.files import publish, task_file, write_json, write_jsonl
+from xstilts.stages.common import parse, run
+from xstilts.tasks import INTERMEDIATE_TASKS, TASKS, TaskSpec
+from xstilts.world import datasets
+from xstilts.world.languages import LANGUAGES_BY_CODE, World
+from xstilts.world.registry import GENERATORS
+
+
+def plan(spec: TaskSpec, languages: list[str], sizes, translated: bool):
+    """(split, language, size) of every file of a task."""
+    if spec.name in INTERMEDIATE_TASKS:
+        train_langs = languages if translated else ["en"]
+        return ([("train", lang, sizes.intermediate_size) for lang in train_langs]
+                + [("validation", "en", sizes.eval_size)])
+    if spec.type == "retrieval":
+        return [(split, lang, sizes.tatoeba_size) for split in spec.splits
+                for lang in languages if lang != "en"]
+    train = [("train", "en", sizes.train_size)] if spec.train_from is None else []
+    return train + [(split, lang, sizes.eval_size) for split in spec.splits
+                    for lang in languages]
+
+
+def generate(out: Path, world: World, sizes, translated: bool = False) -> dict[str, int]:
+    """Write every file of the offline world into ``out``; returns line counts per file."""
+    counts = {}
+    write_json(out / "languages.json",
+               {code: datasets.lexicon_table(lex) for code, lex in world.lexicons.items()})
+    (out / "corpus").mkdir()
+    for lang in world.codes:
+        lines = list(datasets.corpus(world, lang, sizes.corpus_sentences, sizes.code_switch))
+        (out / "corpus" / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        counts[f"corpus/{lang}.txt"] = len(lines)
+    for spec in TASKS.values():
+        generator = GENERATORS[spec.name]
+        for split, lang, n in plan(spec, world.codes, sizes, translated):
+            path = task_file(out, spec.name, split, lang)
+            counts[str(path.relative_to(out))] = write_jsonl(path, generator(world, split,
+                                                                             lang, n))
+    return counts
+
+
+def main(argv=None) -> None:
+    args, params = parse(__doc__, argv, lambda p: p.add_argument("--out", type=Path,
+                                                                 required=True))
+    if params.data.source == "hf":  # real mode: the hub's files, in this stage's layout
+        from xstilts.stages.download import main as download_main
+        return download_main(argv)
+    world = World(tuple(LANGUAGES_BY_CODE[c] for c in params.data.languages), params.world.seed)
+    with publish(args.out) as tmp:
+        counts = generate(tmp, world, params.world, params.intermediate.translated)
+        write_json(tmp / "manifest.json", counts)
+    print(f"generate: wrote {len(counts)} files for {len(world.codes)} languages to {args.out}")
+
+
+if __name__ == "__main__":
+    run(main)

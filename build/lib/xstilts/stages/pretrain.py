@@ -1,0 +1,84 @@
+"""Stage `pretrain` (phase 0): a subword tokenizer and an XLM-R-architecture MLM encoder.
+
+Trained on the monolingual corpora of every language together, as XLM-R is on CC-100; the
+result loads with ``AutoModel.from_pretrained(out)`` and ``AutoTokenizer.from_pretrained(out)``.
+"""
+
+import json
+from pathlib import Path
+
+from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
+
+from xstilts import tracking
+from xstilts.data.files import publish, read_lines, write_json
+from xstilts.stages.common import device, parse, resume_dir, run, seed_everything
+from xstilts.tokenization import train_tokenizer
+from xstilts.train.batching import BucketBatcher
+from xstilts.train.loop import LoopConfig, train
+from xstilts.train.objectives import masked_lm
+
+
+def build_encoder(vocab_size: int, p) -> XLMRobertaForMaskedLM:
+    config = XLMRobertaConfig(
+        vocab_size=vocab_size, hidden_size=p.hidden_size, num_hidden_layers=p.layers,
+        num_attention_heads=p.heads, intermediate_size=4 * p.hidden_size,
+        # XLM-R counts positions from padding_idx + 1, hence the two extra slots.
+        max_position_embeddings=p.max_length + 2, type_vocab_size=1,
+        bos_token_id=0, pad_token_id=1, eos_token_id=2)
+    return XLMRobertaForMaskedLM(config)
+
+
+def fetch(args, params) -> None:
+    from xstilts.data.hub import hub_settings
+    from xstilts.models.hub import fetch_encoder
+
+    settings = hub_settings(params)
+    fetch_encoder(settings.encoder, args.out, timeout=settings.timeout_s)
+    info = json.loads((args.out / "source.json").read_text())
+    write_json(args.metrics, {"parameters": info["parameters"]})
+    print(f"pretrain: fetched {settings.encoder} into {args.out}")
+
+
+def main(argv=None) -> None:
+    def add(p):
+        p.add_argument("--corpus", type=Path, required=True)
+        p.add_argument("--out", type=Path, required=True)
+        p.add_argument("--metrics", type=Path, required=True)
+
+    args, params = parse(__doc__, argv, add)
+    if params.data.source == "hf":  # real mode: a released XLM-R, nothing to train
+        fetch(args, params)
+        return
+    files = [args.corpus / f"{lang}.txt" for lang in params.data.languages]
+    lines = [line for f in files for line in read_lines(f)]
+    seed = params.seeds[0]
+    seed_everything(seed)
+    p, t = params.pretrain, params.train
+    with tracking.stage_run(params, "pretrain", "pretrain",
+                            {"pretrain": p.model_dump(), "tokenizer": params.tokenizer.model_dump(),
+                             "languages": params.data.languages}):
+        tokenizer = train_tokenizer(lines, params.tokenizer.vocab_size)
+        ids = tokenizer(lines, truncation=True, max_length=p.max_length)["input_ids"]
+        batcher = BucketBatcher([{"input_ids": i} for i in ids], p.batch_size, seed,
+                                tokenizer.pad_token_id)
+        model = build_encoder(len(tokenizer), p).to(device())
+        cfg = LoopConfig(steps=p.steps, lr=p.lr, warmup_ratio=t.warmup_ratio,
+                         weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm, seed=seed,
+                         checkpoint_every=t.checkpoint_every, bf16=t.bf16, compile=t.compile)
+        loss = masked_lm(tokenizer.mask_token_id, len(tokenizer), p.mask_prob)
+        reads = {"seeds", "data", "world", "tokenizer", "pretrain", "train"}
+        final = train(model, loss, batcher.batch, cfg,
+                      resume_dir("pretrain", params.model_dump(include=reads)),
+                      on_log=lambda step, m: tracking.log_metrics({"mlm/loss": m["loss"]}, step))
+        metrics = {"mlm_loss": final["loss"], "vocab_size": len(tokenizer),
+                   "parameters": sum(x.numel() for x in model.parameters())}
+        tracking.log_metrics(metrics)
+        with publish(args.out) as tmp:
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+        write_json(args.metrics, metrics)
+    print(f"pretrain: MLM loss {final['loss']:.3f}, saved to {args.out}")
+
+
+if __name__ == "__main__":
+    run(main)

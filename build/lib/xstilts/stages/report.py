@@ -1,0 +1,54 @@
+"""Stage `report`: the study's tables, plots and checks from every cell's metrics file.
+
+Writes into ``--out`` (replaced as a whole, atomically):
+- ``results.md``: the matrix intermediate task x target with XTREME and group scores, the
+  paper's real-data numbers beside it, gains over no intermediate task, cross-lingual gaps,
+  per-language tables per target and the checks, each with its value;
+- ``summary.json``: DVC metrics (``dvc metrics diff``, ``dvc exp show``);
+- ``matrix.csv``, ``xtreme.csv``: DVC plot data (``dvc plots diff``);
+- ``plots/*.png``: per-language bars, heatmaps of the matrix, drop vs language distance.
+With several seeds every number is a mean with its 95% confidence interval (Student's t).
+"""
+
+import json
+from pathlib import Path
+
+from xstilts.data.files import publish, write_json
+from xstilts.report import export, plots, tables
+from xstilts.report.analysis import analyse
+from xstilts.report.checks import run_checks
+from xstilts.report.collect import collect
+from xstilts.stages.common import parse, run
+from xstilts.tasks import FINETUNE_TARGETS, RETRIEVAL_TARGETS
+
+
+def main(argv=None) -> None:
+    def add(p):
+        p.add_argument("--data", type=Path, required=True)
+        p.add_argument("--finetune-metrics", type=Path, required=True)
+        p.add_argument("--retrieval-metrics", type=Path, required=True)
+        p.add_argument("--out", type=Path, required=True)
+
+    args, params = parse(__doc__, argv, add)
+    distance = {code: spec["distance"] for code, spec in
+                json.loads((args.data / "languages.json").read_text()).items()}
+    targets, notes = collect(args.finetune_metrics, args.retrieval_metrics,
+                             params.intermediate.tasks, params.finetune.targets,
+                             params.eval.retrieval_tasks, params.seeds, params.data.languages,
+                             {**FINETUNE_TARGETS, **RETRIEVAL_TARGETS}, params.encoder)
+    if not targets:
+        raise SystemExit("error: no target of params.yaml is in the task registry")
+    study = analyse(targets, params.intermediate.tasks, distance)
+    checks = run_checks(study)
+    with publish(args.out) as tmp:
+        pngs = plots.draw_all(study, tmp / "plots")
+        markdown = tables.render(study, checks, params.encoder, params.seeds, notes, pngs)
+        (tmp / "results.md").write_text(markdown + "\n")
+        write_json(tmp / "summary.json", export.summary(study, checks))
+        export.write_csv(tmp / "matrix.csv", export.matrix_rows(study))
+        export.write_csv(tmp / "xtreme.csv", export.xtreme_rows(study))
+    print(markdown)
+
+
+if __name__ == "__main__":
+    run(main)

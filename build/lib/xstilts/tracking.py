@@ -1,0 +1,175 @@
+"""The one module that talks to MLflow: runs, metrics, artifacts and the model registry.
+
+Store: SQLite at ``<repo>/mlruns/mlflow.db`` with artifacts under ``<repo>/mlruns/artifacts``.
+The repository root comes from ``DVC_ROOT`` when DVC sets it, which for ``dvc exp run --temp``
+and queued runs is the parent repository, so their runs land in the same store.
+
+Each stage run is a child of one experiment-level run, named after the DVC experiment
+(``DVC_EXP_NAME``) or ``workspace`` for plain ``dvc repro``.
+"""
+
+import math
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock
+
+from xstilts.config import Params
+
+PARENT_TAG = "xstilts.experiment"
+CHAMPION = "champion"
+
+
+class TrackingError(RuntimeError):
+    pass
+
+
+# Set once the store stops answering mid-run: training goes on, metrics stay in the stage's
+# JSON file, and the stage says so instead of dying with hours of work.
+_lost: list[str] = []
+
+
+def _store_lost(err: Exception) -> None:
+    if not _lost:
+        _lost.append(f"{type(err).__name__}: {err}")
+        print(f"warning: the MLflow store stopped answering ({_lost[0]}); training continues "
+              "and this stage's metrics are kept in its metrics file", file=sys.stderr)
+
+
+def repo_root() -> Path:
+    if root := os.environ.get("DVC_ROOT"):
+        return Path(root)
+    here = Path.cwd().resolve()
+    for d in (here, *here.parents):
+        if (d / "dvc.yaml").exists():
+            return d
+    return here
+
+
+def tracking_uri(params: Params) -> str:
+    return params.tracking.uri or f"sqlite:///{repo_root() / 'mlruns' / 'mlflow.db'}"
+
+
+def _lock() -> FileLock:
+    (repo_root() / "mlruns").mkdir(exist_ok=True)
+    return FileLock(str(repo_root() / "mlruns" / ".registry.lock"), timeout=600)
+
+
+def _connect(params: Params):
+    """Point MLflow at the store and check it answers, before any training starts."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    uri = tracking_uri(params)
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient()
+    with _lock():
+        try:
+            exp = client.get_experiment_by_name(params.tracking.experiment)
+            if exp is None:
+                artifacts = (repo_root() / "mlruns" / "artifacts").as_uri()
+                exp_id = client.create_experiment(params.tracking.experiment,
+                                                  artifact_location=artifacts)
+            else:
+                exp_id = exp.experiment_id
+        except Exception as err:
+            raise TrackingError(f"tracking.uri: cannot reach the MLflow store at {uri} "
+                                f"({type(err).__name__}: {err})") from err
+        name = os.environ.get("DVC_EXP_NAME", "workspace")
+        found = client.search_runs([exp_id], f"tags.`{PARENT_TAG}` = '{name}'", max_results=1)
+        if found:
+            parent_id = found[0].info.run_id
+        else:
+            parent = client.create_run(exp_id, run_name=name, tags={PARENT_TAG: name})
+            parent_id = parent.info.run_id
+            client.set_terminated(parent_id)
+    return client, exp_id, parent_id
+
+
+@contextmanager
+def stage_run(params: Params, stage: str, run_name: str, log_params: dict):
+    """An MLflow run for one stage execution, nested under the experiment-level run."""
+    import mlflow
+
+    from xstilts.train import distributed
+
+    if not distributed.is_main():  # under torchrun, rank 0 alone records the run
+        _lost.append("not the main process")
+        yield None
+        return
+    client, exp_id, parent_id = _connect(params)
+    run = client.create_run(exp_id, run_name=run_name,
+                            tags={"mlflow.parentRunId": parent_id, "xstilts.stage": stage})
+    mlflow.start_run(run_id=run.info.run_id)
+    mlflow.log_params({k: str(v)[:500] for k, v in _flatten(log_params).items()})
+    status = "FAILED"
+    try:
+        yield run.info.run_id
+        status = "FINISHED"
+    finally:
+        try:
+            mlflow.end_run(status)
+        except Exception as err:  # the store went away during the stage
+            _store_lost(err)
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    import mlflow
+
+    if _lost:
+        return
+    try:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if math.isfinite(v)},
+                           step=step)
+    except Exception as err:
+        _store_lost(err)
+
+
+def register_if_best(target: str, score: float, model_dir: Path, tags: dict) -> int | None:
+    """Register the active run's model for ``target`` and give it the ``champion`` alias if it
+    beats the current champion. Returns the new version, or None when it does not win."""
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    name = f"xstilts-{target}"
+    if _lost:
+        if _lost[0] != "not the main process":
+            print(f"warning: {name} not registered: the MLflow store is unreachable",
+                  file=sys.stderr)
+        return None
+    client = MlflowClient()
+    with _lock():  # compare-and-set: concurrent stages must not both take the alias
+        try:
+            champion = client.get_model_version_by_alias(name, CHAMPION)
+            best = float(champion.tags.get("score", "-inf"))
+        except MlflowException:
+            best = -math.inf
+        if not score > best:
+            return None
+        mlflow.log_artifacts(str(model_dir), artifact_path="model")
+        try:
+            client.create_registered_model(name, description=f"Best fine-tuned model for "
+                                           f"{target}, by mean score over its languages.")
+        except MlflowException:
+            pass  # already registered
+        run = mlflow.active_run()
+        version = client.create_model_version(
+            name, source=f"{run.info.artifact_uri}/model", run_id=run.info.run_id,
+            tags={"score": repr(score), **{k: str(v) for k, v in tags.items()}})
+        client.set_registered_model_alias(name, CHAMPION, version.version)
+        return int(version.version)
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out

@@ -1,0 +1,129 @@
+"""Deterministic, length-bucketed batches with dynamic padding.
+
+The batch at step ``s`` is a pure function of (seed, s): resuming at step ``s`` replays the
+exact same data as an uninterrupted run, without saving any sampler state.
+"""
+
+from collections.abc import Sequence
+
+import torch
+
+Example = dict[str, list[int] | int]
+
+
+class BucketBatcher:
+    """Shuffles each epoch, then sorts windows of ``bucket`` batches by length, so every
+    batch holds sequences of similar length and little padding is computed."""
+
+    def __init__(self, examples: Sequence[Example], batch_size: int, seed: int,
+                 pad_id: int, bucket: int = 50, label_pad: int = -100):
+        if not examples:
+            raise ValueError("no training examples")
+        self.examples = examples
+        self.batch_size = min(batch_size, len(examples))
+        self.seed = seed
+        self.pad_id = pad_id
+        self.label_pad = label_pad
+        self.bucket = bucket
+        self.per_epoch = len(examples) // self.batch_size
+        self._epoch, self._order = -1, []
+
+    def _epoch_order(self, epoch: int) -> list[list[int]]:
+        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        perm = torch.randperm(len(self.examples), generator=g).tolist()
+        window = self.batch_size * self.bucket
+        batches = []
+        for start in range(0, self.per_epoch * self.batch_size, window):
+            chunk = sorted(perm[start:start + window],
+                           key=lambda i: _length(self.examples[i]))
+            batches += [chunk[i:i + self.batch_size]
+                        for i in range(0, len(chunk) - self.batch_size + 1, self.batch_size)]
+        order = torch.randperm(len(batches), generator=g).tolist()
+        return [batches[i] for i in order]
+
+    def batch(self, step: int) -> dict[str, torch.Tensor]:
+        epoch, index = divmod(step, self.per_epoch)
+        if epoch != self._epoch:
+            self._epoch, self._order = epoch, self._epoch_order(epoch)
+        return collate([self.examples[i] for i in self._order[index]], self.pad_id,
+                       self.label_pad)
+
+
+TENSOR_FIELDS = ("input_ids", "labels", "start_positions", "end_positions")
+
+
+def collate(examples: Sequence[Example], pad_id: int, label_pad: int = -100
+            ) -> dict[str, torch.Tensor]:
+    """Pad sequences to the longest in the batch. Multiple-choice examples hold one sequence
+    per choice and are flattened to (B * C, T). Fields that are not model inputs or targets
+    (e.g. a span feature's offsets) are left out."""
+    if isinstance(examples[0]["input_ids"][0], list):
+        flat = [seq for e in examples for seq in e["input_ids"]]
+        out = collate([{"input_ids": seq} for seq in flat], pad_id)
+        out["labels"] = torch.tensor([e["labels"] for e in examples])
+        return out
+    out = {}
+    width = max(len(e["input_ids"]) for e in examples)
+    for key in TENSOR_FIELDS:
+        if key not in examples[0]:
+            continue
+        values = [e[key] for e in examples]
+        if isinstance(values[0], list):
+            fill = pad_id if key == "input_ids" else label_pad
+            out[key] = torch.tensor([v + [fill] * (width - len(v)) for v in values])
+        else:
+            out[key] = torch.tensor(values)
+    out["attention_mask"] = (out["input_ids"] != pad_id).long()
+    return out
+
+
+def eval_batches(examples: Sequence[Example], batch_size: int, pad_id: int,
+                 label_pad: int = -100):
+    """Batches in length order for inference; yields (original indices, batch)."""
+    order = sorted(range(len(examples)), key=lambda i: _length(examples[i]))
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        yield idx, collate([examples[i] for i in idx], pad_id, label_pad)
+
+
+def _length(example: Example) -> int:
+    ids = example["input_ids"]
+    return sum(map(len, ids)) if isinstance(ids[0], list) else len(ids)
+
+
+class MultiTaskBatcher:
+    """Batches of several tasks, one task per step, drawn with probability proportional to
+    ``size ** (1 / temperature)`` (temperature 1: proportional to data size; larger values
+    flatten towards uniform, as in multilingual and multi-task training recipes).
+
+    The task schedule is drawn once from the seed, so ``batch(step)`` stays a pure function
+    of (seed, step) and resume replays it exactly.
+    """
+
+    def __init__(self, batchers: dict[str, BucketBatcher], steps: int, seed: int,
+                 temperature: float = 1.0, fixed: dict[str, float] | None = None):
+        """``fixed`` gives some tasks a set share of the steps (e.g. continued MLM); the
+        other tasks share the rest by size."""
+        fixed = fixed or {}
+        self.tasks = list(batchers)
+        self.batchers = batchers
+        sizes = torch.tensor([0.0 if t in fixed else len(b.examples)
+                              for t, b in batchers.items()], dtype=torch.float64)
+        weights = sizes ** (1.0 / temperature)
+        self.probs = weights / weights.sum() * (1.0 - sum(fixed.values()))
+        for t, share in fixed.items():
+            self.probs[self.tasks.index(t)] = share
+        g = torch.Generator().manual_seed(seed)
+        self.schedule = torch.multinomial(self.probs, steps, replacement=True,
+                                          generator=g).tolist()
+        seen = [0] * len(self.tasks)
+        self.position = []
+        for t in self.schedule:
+            self.position.append(seen[t])
+            seen[t] += 1
+
+    def batch(self, step: int) -> dict:
+        step %= len(self.schedule)
+        t = self.schedule[step]
+        return {**self.batchers[self.tasks[t]].batch(self.position[step]),
+                "task": self.tasks[t]}

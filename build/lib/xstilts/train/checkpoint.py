@@ -1,0 +1,68 @@
+"""Resume checkpoints: written atomically, never loaded half-written, never unpickled.
+
+Layout of a resume directory::
+
+    step-000400/model.safetensors   weights (safetensors: shared tensors handled)
+    step-000400/state.pt            optimizer, scheduler, RNG, step (tensors and primitives)
+    latest                          name of the newest complete step directory
+
+A step directory is written under a temporary name and renamed when complete; ``latest`` is
+replaced atomically after that, so a kill at any moment leaves the previous checkpoint valid.
+"""
+
+import os
+import random
+import shutil
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_model, save_model
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+def save(directory: Path, step: int, model: torch.nn.Module, state: dict) -> None:
+    """Write a complete checkpoint for ``step`` and point ``latest`` at it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"step-{step:06d}"
+    tmp = directory / f".{name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    save_model(model, str(tmp / "model.safetensors"))
+    torch.save({**state, "step": step, "rng": _rng_state()}, tmp / "state.pt")
+    final = directory / name
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    pointer = directory / f".latest.tmp-{os.getpid()}"
+    pointer.write_text(name)
+    os.replace(pointer, directory / "latest")
+    for old in directory.glob("step-*"):  # keep only the newest
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def load_latest(directory: Path, model: torch.nn.Module) -> dict | None:
+    """Load the newest complete checkpoint into ``model``; return its state, or None."""
+    pointer = directory / "latest"
+    if not pointer.exists():
+        return None
+    path = directory / pointer.read_text().strip()
+    try:
+        load_model(model, str(path / "model.safetensors"))
+        state = torch.load(path / "state.pt", weights_only=True)
+    except Exception as err:  # a damaged file must name itself, not crash obscurely
+        raise CheckpointError(f"resume checkpoint {path} is unreadable ({err}); "
+                              f"delete {directory} to start this stage afresh") from err
+    _set_rng_state(state.pop("rng"))
+    return state
+
+
+def _rng_state() -> dict:
+    return {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
+
+
+def _set_rng_state(rng: dict) -> None:
+    torch.set_rng_state(rng["torch"])
+    random.setstate((3, tuple(rng["python"]), None))

@@ -1,0 +1,74 @@
+"""Data parallelism with the engine users already have: ``torchrun`` + DDP.
+
+Under ``torchrun --nproc_per_node N`` every process builds the same global batch for a step
+(batches are a pure function of (seed, step)) and keeps its own rows; DDP averages the
+gradients, so N processes train like one process with the same effective batch. NCCL on GPUs,
+gloo on CPUs. Without torchrun's environment nothing here does anything.
+"""
+
+import os
+
+import torch
+import torch.distributed as dist
+
+
+def init() -> bool:
+    """Join the process group torchrun describes; True when running distributed."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend)
+    return True
+
+
+def active() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def rank() -> int:
+    return dist.get_rank() if active() else 0
+
+
+def is_main() -> bool:
+    """Only rank 0 writes checkpoints, outputs and tracking records."""
+    return rank() == 0
+
+
+def barrier() -> None:
+    if active():
+        dist.barrier()
+
+
+def shard(batch: dict) -> dict:
+    """This process's rows of a global batch (every tensor with a batch dimension).
+    Multiple-choice batches are flattened to (B * C, T) and keep whole examples together."""
+    if not active():
+        return batch
+    world, me = dist.get_world_size(), dist.get_rank()
+    n = len(batch["labels"]) if "labels" in batch else len(batch["input_ids"])
+    if n % world:
+        raise ValueError(f"batch size {n} is not divisible by the {world} processes")
+    per = n // world
+    out = {}
+    for key, value in batch.items():
+        if torch.is_tensor(value) and value.ndim and len(value) % n == 0:
+            rows = len(value) // n  # 1, or C for flattened multiple-choice inputs
+            out[key] = value[me * per * rows:(me + 1) * per * rows]
+        else:
+            out[key] = value
+    return out
+
+
+def mean(values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Average scalar tensors over processes (logged losses)."""
+    if not active():
+        return values
+    out = {}
+    for k, v in values.items():
+        v = v.detach().clone()
+        dist.all_reduce(v)
+        out[k] = v / dist.get_world_size()
+    return out

@@ -1,0 +1,132 @@
+"""The one training loop of every phase: pretraining, intermediate tasks, fine-tuning, CLIP.
+
+A phase supplies a model, a ``loss_fn(model, batch) -> dict`` whose ``"loss"`` is optimised
+(other entries are logged), and a ``batch(step)`` function. The loop owns AdamW, warmup and
+linear decay, gradient accumulation, clipping, bf16 autocast, checkpoints and resume.
+"""
+
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from xstilts.train import checkpoint, distributed
+
+LossFn = Callable[[torch.nn.Module, dict], dict[str, torch.Tensor]]
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    steps: int
+    lr: float
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    grad_accum: int = 1
+    max_grad_norm: float = 1.0
+    seed: int = 0
+    checkpoint_every: int = 0  # 0: no resume checkpoints
+    bf16: bool = False
+    compile: bool = False  # torch.compile the model (pays off on GPUs, not on CPUs)
+    log_every: int = 50
+
+
+def make_optimizer(model: torch.nn.Module, cfg: LoopConfig) -> torch.optim.Optimizer:
+    """AdamW without decay on biases and norms; fused where the device supports it."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, fused=True)
+
+
+def warmup_linear(optimizer: torch.optim.Optimizer, cfg: LoopConfig):
+    warmup = max(1, int(cfg.warmup_ratio * cfg.steps))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (cfg.steps - step) / max(1, cfg.steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
+          cfg: LoopConfig, resume_dir: Path | None = None,
+          on_log: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, float]:
+    """Train for ``cfg.steps`` optimizer steps; resume from ``resume_dir`` if it holds a
+    checkpoint. Returns the mean of each logged loss over the final logging window."""
+    torch.manual_seed(cfg.seed)
+    model.train()
+    net = torch.compile(model) if cfg.compile else model
+    if distributed.active():
+        # Heads of tasks absent from a step get no gradient: DDP must be told to expect that.
+        device_ids = [torch.cuda.current_device()] if torch.cuda.is_available() else None
+        net = torch.nn.parallel.DistributedDataParallel(net, device_ids=device_ids,
+                                                        find_unused_parameters=True)
+    optimizer = make_optimizer(model, cfg)
+    scheduler = warmup_linear(optimizer, cfg)
+    start = 0
+    device = next(model.parameters()).device
+    totals: dict[str, torch.Tensor] = {}
+    window = 0
+    if resume_dir is not None and (state := checkpoint.load_latest(resume_dir, model)):
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start = state["step"]
+        # The running loss window too, so the logged losses match an uninterrupted run.
+        totals = {k: v.to(device) for k, v in state["loss_totals"].items()}
+        window = state["window"]
+    last: dict[str, float] = {}
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps,
+               disable=None if distributed.is_main() else True, desc="train", leave=False)
+    for step in bar:
+        for micro in range(cfg.grad_accum):
+            rows = distributed.shard(batch(step * cfg.grad_accum + micro))
+            inputs = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
+                      for k, v in rows.items()}
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+                losses = loss_fn(net, inputs)
+            (losses["loss"] / cfg.grad_accum).backward()
+            for k, v in losses.items():
+                if v.ndim:  # outputs such as logits ride along; only scalars are logged
+                    continue
+                totals[k] = totals.get(k, 0.0) + v.detach().float() / cfg.grad_accum
+        if cfg.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        window += 1
+        done = step + 1
+        # Reading the loss forces a device sync, so it happens once per window, not per step.
+        if done % cfg.log_every == 0 or done == cfg.steps:
+            last = {k: v.item() / window for k, v in distributed.mean(totals).items()}
+            if not all(math.isfinite(v) for v in last.values()):
+                raise NonFiniteLoss(f"loss became {last} at step {done}; stopping this "
+                                    "stage (lower the learning rate or check the data)")
+            bar.set_postfix(loss=f"{last['loss']:.4f}")
+            if on_log:
+                on_log(done, last)
+            totals, window = {}, 0
+        if resume_dir is not None and cfg.checkpoint_every and done % cfg.checkpoint_every == 0 \
+                and done < cfg.steps:
+            if distributed.is_main():  # one writer; every rank resumes from its file
+                checkpoint.save(resume_dir, done, model, {
+                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "loss_totals": {k: v.cpu() for k, v in totals.items()}, "window": window})
+            distributed.barrier()
+    if resume_dir is not None and distributed.is_main():
+        shutil.rmtree(resume_dir, ignore_errors=True)  # finished: nothing left to resume
+    distributed.barrier()
+    model.eval()
+    return last

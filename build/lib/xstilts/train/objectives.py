@@ -1,0 +1,35 @@
+"""Training objectives: ``loss_fn(model, batch) -> {"loss": ..., ...}`` for the loop."""
+
+import torch
+
+
+def masked_lm(mask_id: int, vocab_size: int, mask_prob: float, first_regular_id: int = 4):
+    """BERT masking: ``mask_prob`` of the non-special tokens are predicted; of those 80 % are
+    replaced by <mask>, 10 % by a random token and 10 % kept. Ids below
+    ``first_regular_id`` (<s>, <pad>, </s>, <unk>) and <mask> are never chosen."""
+
+    def loss_fn(model, batch):
+        ids = batch["input_ids"]  # (B, T)
+        regular = (ids >= first_regular_id) & (ids != mask_id)
+        chosen = torch.bernoulli(torch.full(ids.shape, mask_prob, device=ids.device)).bool()
+        chosen &= regular
+        labels = ids.masked_fill(~chosen, -100)
+        roll = torch.rand(ids.shape, device=ids.device)
+        random_ids = torch.randint(first_regular_id, vocab_size, ids.shape, device=ids.device)
+        inputs = torch.where(chosen & (roll < 0.8), mask_id, ids)
+        inputs = torch.where(chosen & (roll >= 0.8) & (roll < 0.9), random_ids, inputs)
+        out = model(input_ids=inputs, attention_mask=batch["attention_mask"], labels=labels)
+        return {"loss": out.loss}
+
+    return loss_fn
+
+
+def task_loss(task: str | None = None):
+    """Supervised loss of a :class:`TaskModel` head: ``task``'s, or the one each batch names
+    in its ``"task"`` entry (multi-task training)."""
+
+    def loss_fn(model, batch):
+        name = task or batch["task"]
+        return {"loss": model(name, batch)["loss"]}
+
+    return loss_fn

@@ -1,0 +1,83 @@
+"""Records of each offline task, in the field names and label sets of its hub dataset.
+
+Every split draws from its own seeded stream, so the files are a pure function of the world
+seed, and dev/test meanings are shared across languages (XTREME's dev and test sets are
+translations of one English set) while monolingual corpora are not parallel.
+"""
+
+import random
+from collections.abc import Iterator
+
+from xstilts.tasks import NLI_LABELS
+from xstilts.world.languages import Lexicon, World
+from xstilts.world.nli import nli_example
+from xstilts.world.scenes import clause
+from xstilts.world.syntax import Token, realise, text
+
+
+def _rng(world: World, *parts) -> random.Random:
+    return random.Random(":".join(map(str, (world.seed, *parts))))
+
+
+def corpus(world: World, lang: str, n: int, code_switch: float = 0.0) -> Iterator[str]:
+    """Monolingual lines of one or two sentences; each language has its own meanings.
+
+    A share ``code_switch`` of the lines mixes in English words, as web text in most
+    languages does; it is the signal that ties a language's words to English ones when
+    they share no spelling.
+    """
+    rng, lex = _rng(world, "corpus", lang), world.lexicons[lang]
+    for _ in range(n):
+        sentences = [realise(clause(rng), lex) for _ in range(rng.randint(1, 2))]
+        if lang != "en" and rng.random() < code_switch:
+            sentences = [switch_words(tokens, rng) for tokens in sentences]
+        yield " ".join(text(tokens) for tokens in sentences)
+
+
+def switch_words(tokens: list[Token], rng: random.Random, rate: float = 0.3) -> list[Token]:
+    """Replace some content words by their English form (names and digits stay)."""
+    return [t._replace(form=t.lemma) if t.pos in ("NOUN", "ADJ", "VERB", "ADP")
+            and rng.random() < rate else t for t in tokens]
+
+
+def mnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
+    """NLI from several "genres": half the premises open with an unrelated sentence. English
+    in the study; other languages give the translate-train variant."""
+    rng, lex = _rng(world, "mnli", split), world.lexicons[lang]
+    for idx in range(n):
+        premise, hypothesis, label = nli_example(rng)
+        text_p = text(realise(premise, lex))
+        if rng.random() < 0.5:
+            text_p = f"{text(realise(clause(rng), lex))} {text_p}"
+        yield {"premise": text_p, "hypothesis": text(realise(hypothesis, lex)),
+               "label": NLI_LABELS.index(label), "idx": idx}
+
+
+def xnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
+    rng, lex = _rng(world, "xnli", split), world.lexicons[lang]
+    for _ in range(n):
+        premise, hypothesis, label = nli_example(rng)
+        yield {"sentence1": text(realise(premise, lex)),
+               "sentence2": text(realise(hypothesis, lex)),
+               "language": lang, "gold_label": label}
+
+
+def tatoeba(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
+    """Parallel sentence pairs language -> English; every language shares the meanings."""
+    rng = _rng(world, "tatoeba", split)
+    src, en = world.lexicons[lang], world.lexicons["en"]
+    for _ in range(n):
+        meaning = clause(rng)
+        yield {"source_sentence": text(realise(meaning, src)),
+               "target_sentence": text(realise(meaning, en)),
+               "source_lang": lang, "target_lang": "en"}
+
+
+def lexicon_table(lex: Lexicon) -> dict:
+    """A language's description for data/: its dials and word forms."""
+    spec = lex.spec
+    return {"code": spec.code, "shared": spec.shared, "adj_after_noun": spec.adj_after_noun,
+            "verb_final": spec.verb_final, "case_suffixes": spec.case_suffixes,
+            "script": spec.script, "distance": spec.distance, "forms": lex.forms,
+            "suffixes": lex.suffixes if spec.case_suffixes else {}}
+

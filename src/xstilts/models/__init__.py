@@ -1,0 +1,1 @@
+"""The shared encoder, task heads and CLIP models."""

@@ -1,0 +1,1 @@
+"""The training loop, batching, objectives, checkpoints and DDP."""

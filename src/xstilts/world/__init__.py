@@ -1,0 +1,1 @@
+"""The offline synthetic multilingual world and its task generators."""
