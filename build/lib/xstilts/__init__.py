@@ -1,3 +1,0 @@
-"""X-STILTs: English intermediate-task training and zero-shot cross-lingual transfer."""
-
-__version__ = "0.1.0"

@@ -1,1 +1,0 @@
-"""Task files: reading, publishing, encoding, and the hub's datasets."""

@@ -1,1 +1,0 @@
-"""Predictions, XTREME's metrics and zero-shot evaluation."""

@@ -1,1 +1,0 @@
-"""The shared encoder, task heads and CLIP models."""

@@ -1,1 +1,0 @@
-"""One module per DVC stage, each with main(argv=None)."""

@@ -1,1 +1,0 @@
-"""The training loop, batching, objectives, checkpoints and DDP."""

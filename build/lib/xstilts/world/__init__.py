@@ -1,1 +1,0 @@
-"""The offline synthetic multilingual world and its task generators."""
