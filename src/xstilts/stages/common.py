@@ -12,9 +12,10 @@ from pathlib import Path
 
 import torch
 
-from xstilts.config import Params, ParamsError, load_params
+from xstilts.config import Params, ParamsError, TrainParams, load_params
 from xstilts.tracking import repo_root
 from xstilts.train import distributed
+from xstilts.train.loop import LoopConfig
 
 
 def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Params]:
@@ -103,3 +104,14 @@ def languages_of(params: Params, task: str) -> list[str]:
 
         return task_languages(task, params.data.languages)
     return list(params.data.languages)
+
+
+def loop_config(train: TrainParams, steps: int, lr: float, seed: int,
+                grad_accum: int | None = None) -> LoopConfig:
+    """The loop settings of ``params.train`` for one phase's steps and learning rate."""
+    return LoopConfig(steps=steps, lr=lr, warmup_ratio=train.warmup_ratio,
+                      weight_decay=train.weight_decay,
+                      grad_accum=grad_accum or train.grad_accum,
+                      max_grad_norm=train.max_grad_norm, seed=seed,
+                      checkpoint_every=train.checkpoint_every, bf16=train.bf16,
+                      compile=train.compile)

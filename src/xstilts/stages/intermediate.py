@@ -17,6 +17,7 @@ from xstilts.models.task_model import TaskModel, load_encoder
 from xstilts.stages.common import (
     device,
     fingerprint,
+    loop_config,
     max_length,
     parse,
     resume_dir,
@@ -26,16 +27,8 @@ from xstilts.stages.common import (
 from xstilts.tasks import INTERMEDIATE_TASKS, TaskSpec
 from xstilts.train import distributed
 from xstilts.train.batching import BucketBatcher, MultiTaskBatcher
-from xstilts.train.loop import LoopConfig, train
+from xstilts.train.loop import train
 from xstilts.train.objectives import masked_lm, task_loss
-
-
-def loop_config(params, steps: int, seed: int, grad_accum: int | None = None) -> LoopConfig:
-    t = params.train
-    return LoopConfig(steps=steps, lr=t.lr, warmup_ratio=t.warmup_ratio,
-                      weight_decay=t.weight_decay, grad_accum=grad_accum or t.grad_accum,
-                      max_grad_norm=t.max_grad_norm, seed=seed,
-                      checkpoint_every=t.checkpoint_every, bf16=t.bf16, compile=t.compile)
 
 
 def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir: Path,
@@ -60,7 +53,7 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
     if epochs:
         effective = params.train.batch_size * (grad_accum or params.train.grad_accum)
         steps = math.ceil(epochs * sum(len(b.examples) for b in batchers.values()) / effective)
-    cfg = loop_config(params, steps, seed, grad_accum)
+    cfg = loop_config(params.train, steps, params.train.lr, seed, grad_accum)
     label = next(iter(jobs)) if len(jobs) == 1 else "multi"
     fixed = {}
     if mlm is not None and distributed.active():

@@ -11,10 +11,10 @@ from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from xstilts import tracking
 from xstilts.data.files import publish, read_lines, write_json
-from xstilts.stages.common import device, parse, resume_dir, run, seed_everything
+from xstilts.stages.common import device, loop_config, parse, resume_dir, run, seed_everything
 from xstilts.tokenization import train_tokenizer
 from xstilts.train.batching import BucketBatcher
-from xstilts.train.loop import LoopConfig, train
+from xstilts.train.loop import train
 from xstilts.train.objectives import masked_lm
 
 
@@ -62,9 +62,8 @@ def main(argv=None) -> None:
         batcher = BucketBatcher([{"input_ids": i} for i in ids], p.batch_size, seed,
                                 tokenizer.pad_token_id)
         model = build_encoder(len(tokenizer), p).to(device())
-        cfg = LoopConfig(steps=p.steps, lr=p.lr, warmup_ratio=t.warmup_ratio,
-                         weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm, seed=seed,
-                         checkpoint_every=t.checkpoint_every, bf16=t.bf16, compile=t.compile)
+        # MLM batches are large already: no accumulation whatever train.grad_accum says.
+        cfg = loop_config(t, p.steps, p.lr, seed, grad_accum=1)
         loss = masked_lm(tokenizer.mask_token_id, len(tokenizer), p.mask_prob)
         reads = {"seeds", "data", "world", "tokenizer", "pretrain", "train"}
         final = train(model, loss, batcher.batch, cfg,

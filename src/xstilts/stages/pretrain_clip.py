@@ -38,11 +38,19 @@ from xstilts.config import ClipParams, TrainParams
 from xstilts.data.files import publish, write_json
 from xstilts.eval.retrieval import embed
 from xstilts.models import clip
-from xstilts.stages.common import device, fingerprint, parse, resume_dir, run, seed_everything
-from xstilts.train.loop import LoopConfig, train
+from xstilts.stages.common import (
+    device,
+    fingerprint,
+    loop_config,
+    parse,
+    resume_dir,
+    run,
+    seed_everything,
+)
+from xstilts.train.loop import train
 from xstilts.world.images import load_caption_dataset
 
-CAPTIONS_PER_IMAGE = 2  # default when clip.captions_per_image is not in params.yaml
+CAPTIONS_PER_IMAGE = ClipParams().captions_per_image  # train_clip's default
 MAX_LOGIT_SCALE = math.log(100.0)  # open_clip's training clamps the temperature at 0.01
 
 
@@ -191,10 +199,7 @@ def train_clip(pretrained: Path, captions: Path, p: ClipParams, languages: list[
     log = on_log or (lambda step, metrics: None)
     before = retrieval(model, tokenizer, test_images, test_texts, languages)
     log(0, flat("clip/", before))
-    cfg_loop = LoopConfig(steps=p.steps, lr=p.lr, warmup_ratio=loop.warmup_ratio,
-                          weight_decay=loop.weight_decay, grad_accum=loop.grad_accum,
-                          max_grad_norm=loop.max_grad_norm, seed=seed,
-                          checkpoint_every=loop.checkpoint_every, bf16=loop.bf16)
+    cfg_loop = loop_config(loop, p.steps, p.lr, seed)
     final = train(model, clip_objective(), batcher.batch, cfg_loop, resume,
                   on_log=lambda step, m: log(step, {f"clip/{k}": v for k, v in m.items()}))
     train_seconds = time.perf_counter() - start
