@@ -54,10 +54,10 @@ def params_of(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-@pytest.mark.parametrize("grad_accum", [1, 2])
-def test_interrupted_and_resumed_run_is_bit_identical(tmp_path, grad_accum):
+@pytest.mark.parametrize("grad_accum,bf16", [(1, False), (2, False), (1, True)])
+def test_interrupted_and_resumed_run_is_bit_identical(tmp_path, grad_accum, bf16):
     cfg = LoopConfig(steps=6, lr=1e-2, grad_accum=grad_accum, seed=3, checkpoint_every=2,
-                     log_every=1)
+                     log_every=1, bf16=bf16)
     batcher = BucketBatcher(examples(), batch_size=4, seed=3, pad_id=PAD, bucket=2)
     loss = task_loss("nli")
 

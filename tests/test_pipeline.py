@@ -139,6 +139,57 @@ def test_clip_experiment_reruns_only_the_clip_branch(built):
     assert "clip" in shown
 
 
+def champion_score(repo: Path, target: str = "xnli") -> tuple[str, float]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{repo}/mlruns/mlflow.db")
+    version = client.get_model_version_by_alias(f"xstilts-{target}", "champion")
+    return version.version, float(version.tags["score"])
+
+
+def test_non_finite_loss_stops_finetune_and_keeps_the_champion(built, tmp_path):
+    before = champion_score(built)
+    bad = yaml.safe_load((built / "params.yaml").read_text())
+    bad["train"]["lr"] = 1e30  # the first update overflows the weights: the loss is nan
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(bad, sort_keys=False))
+    out = tmp_path / "model"
+    proc = run([sys.executable, "-m", "xstilts.stages.finetune", "--params",
+                str(tmp_path / "params.yaml"), "--intermediate", "mnli", "--target", "xnli",
+                "--seed", "0", "--model", "models/intermediate/mnli-s0", "--data",
+                "data/synthetic", "--out", str(out), "--metrics", str(tmp_path / "m.json")],
+               built, check=False)
+    assert proc.returncode != 0
+    assert "loss became" in proc.stderr, proc.stderr[-2000:]
+    assert not out.exists() and not (tmp_path / "m.json").exists()
+    assert champion_score(built) == before
+
+
+def test_queued_experiments_run_two_at_a_time_without_a_registry_race(tmp_path):
+    from mlflow import MlflowClient
+
+    repo = make_repo(tmp_path / "queued")
+    for seed in (0, 1, 2):
+        run(["dvc", "exp", "run", "--queue", "-S", f"seeds=[{seed}]"], repo)
+    run(["dvc", "queue", "start", "-j", "2"], repo)
+    deadline = time.monotonic() + 600
+    while True:
+        status = run(["dvc", "queue", "status"], repo).stdout
+        if not re.search(r"\b(Queued|Running)\b", status):
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(2)
+    assert "Failed" not in status, status
+    client = MlflowClient(tracking_uri=f"sqlite:///{repo}/mlruns/mlflow.db")
+    exp = client.get_experiment_by_name("xstilts")
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    finetune = [r for r in runs if r.data.tags.get("xstilts.stage") == "finetune"]
+    seeds = {int(r.data.params["seed"]) for r in finetune}
+    assert seeds == {0, 1, 2}
+    versions = client.search_model_versions("name='xstilts-xnli'")
+    best = max(float(v.tags["score"]) for v in versions)
+    assert champion_score(repo)[1] == pytest.approx(best)
+
+
 def test_kill_during_training_resumes_to_identical_metrics(built, tmp_path):
     repo = make_repo(tmp_path / "killed")
     proc = subprocess.Popen(["dvc", "repro"], cwd=repo, start_new_session=True,

@@ -56,7 +56,7 @@ class WorldParams(Section):
     intermediate_size: PositiveInt = 8000  # English examples of an intermediate task
     eval_size: PositiveInt = 600  # dev and test examples per language
     tatoeba_size: PositiveInt = 500  # parallel pairs (retrieval tasks) per language
-    code_switch: Fraction = 0.1  # share of non-English corpus lines with English words mixed in
+    code_switch: Fraction = 0.3  # share of non-English corpus lines with English words mixed in
 
 
 class TokenizerParams(Section):
@@ -168,7 +168,7 @@ class ClipParams(Section):
     caption_languages: Literal["en", "all"] = "all"
     image_tower: Literal["trained", "frozen"] = "trained"  # frozen = LiT
     init_temperature: PositiveFloat = 0.07
-    captions_per_image: PositiveInt = 2  # languages of one image's captions in a step
+    captions_per_image: PositiveInt = 7  # languages of one image's captions in a step
     steps: PositiveInt = 400
     batch_size: PositiveInt = 64
     lr: PositiveFloat = 5e-4

@@ -18,8 +18,6 @@ from collections import Counter
 from collections.abc import Hashable
 
 import torch
-from seqeval.metrics import f1_score as seqeval_f1
-from sklearn.metrics import accuracy_score
 
 # ---------------------------------------------------------------------------------------------
 # Classification and tagging
@@ -27,6 +25,9 @@ from sklearn.metrics import accuracy_score
 
 def accuracy(gold: list[int], pred: list[int]) -> float:
     """Share of examples whose predicted label equals the gold one (XNLI, PAWS-X)."""
+    # Imported here: scikit-learn (with scipy and pandas) adds a second to every stage start.
+    from sklearn.metrics import accuracy_score
+
     return float(accuracy_score(gold, pred))
 
 
@@ -50,6 +51,8 @@ def tagging_f1(gold: list[list[str]], pred: list[list[str]]) -> float:
     all other chunks are the same. We match XTREME's call rather than fix it, so POS numbers
     stay comparable with the paper's.
     """
+    from seqeval.metrics import f1_score as seqeval_f1  # pulls in scikit-learn: see accuracy
+
     with warnings.catch_warnings():
         # seqeval warns once per chunk that plain POS tags "seem not to be NE tags".
         warnings.filterwarnings("ignore", message=".*seems not to be NE tag")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from xstilts.tasks import NLI_LABELS
 from xstilts.world.languages import Lexicon, World
 from xstilts.world.nli import nli_example
-from xstilts.world.scenes import clause
+from xstilts.world.scenes import clause, document
 from xstilts.world.syntax import Token, realise, text
 
 
@@ -20,7 +20,7 @@ def _rng(world: World, *parts) -> random.Random:
 
 
 def corpus(world: World, lang: str, n: int, code_switch: float = 0.0) -> Iterator[str]:
-    """Monolingual lines of one or two sentences; each language has its own meanings.
+    """Monolingual lines of one to three sentences; each language has its own meanings.
 
     A share ``code_switch`` of the lines mixes in English words, as web text in most
     languages does; it is the signal that ties a language's words to English ones when
@@ -28,15 +28,16 @@ def corpus(world: World, lang: str, n: int, code_switch: float = 0.0) -> Iterato
     """
     rng, lex = _rng(world, "corpus", lang), world.lexicons[lang]
     for _ in range(n):
-        sentences = [realise(clause(rng), lex) for _ in range(rng.randint(1, 2))]
+        sentences = [realise(c, lex) for c in document(rng)]
         if lang != "en" and rng.random() < code_switch:
             sentences = [switch_words(tokens, rng) for tokens in sentences]
         yield " ".join(text(tokens) for tokens in sentences)
 
 
 def switch_words(tokens: list[Token], rng: random.Random, rate: float = 0.3) -> list[Token]:
-    """Replace some content words by their English form (names and digits stay)."""
-    return [t._replace(form=t.lemma) if t.pos in ("NOUN", "ADJ", "VERB", "ADP")
+    """Replace some words, function words included, by their English form (names, digits
+    and punctuation are the same in every language already)."""
+    return [t._replace(form=t.lemma) if t.pos not in ("PROPN", "NUM", "PUNCT")
             and rng.random() < rate else t for t in tokens]
 
 

@@ -22,6 +22,33 @@ def locative(rng: random.Random, place_p: float = 0.3, owner_p: float = 0.3) -> 
     return Locative(subj, rng.choice(sorted(RELATIONS)), obj, place)
 
 
+def follow_up(scene: Locative, rng: random.Random) -> Clause:
+    """A later sentence of the same text about the same scene, true of it.
+
+    Real documents name their objects again: restating an attribute, denying a wrong one, or
+    describing the relation from the other object. Monolingual text with this structure is
+    what teaches an encoder, in every language, to look back at an earlier mention.
+    """
+    target = rng.choice((scene.subj, scene.obj))
+    route = rng.random()
+    if route < 0.4:
+        return Attribute(NounPhrase(target.noun), rng.choice((target.colour, target.size)))
+    if route < 0.7:
+        wrong = rng.choice([c for c in COLOURS if c != target.colour])
+        return Attribute(NounPhrase(target.noun), wrong, negated=True)
+    return Locative(NounPhrase(scene.obj.noun), RELATIONS[scene.relation],
+                    NounPhrase(scene.subj.noun))
+
+
+def document(rng: random.Random, coherent_p: float = 0.5) -> list[Clause]:
+    """One line of monolingual text: a scene and what it says again about it, or one or two
+    unrelated clauses."""
+    if rng.random() < coherent_p:
+        scene = locative(rng)
+        return [scene, *(follow_up(scene, rng) for _ in range(rng.randint(1, 2)))]
+    return [clause(rng) for _ in range(rng.randint(1, 2))]
+
+
 def clause(rng: random.Random) -> Clause:
     """Any clause, in the proportions monolingual text of this world has them."""
     kind = rng.random()
