@@ -66,9 +66,11 @@ def _connect(params: Params):
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     uri = tracking_uri(params)
     mlflow.set_tracking_uri(uri)
-    client = MlflowClient()
+    # The first client of a new SQLite store creates its tables; two stages doing that at
+    # once (`dvc queue start -j 2`) break MLflow's schema migration, hence the lock.
     with _lock():
         try:
+            client = MlflowClient()
             exp = client.get_experiment_by_name(params.tracking.experiment)
             if exp is None:
                 artifacts = (repo_root() / "mlruns" / "artifacts").as_uri()
