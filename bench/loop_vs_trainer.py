@@ -20,9 +20,14 @@ import time
 
 import torch
 from datasets import Dataset
-from transformers import (DataCollatorWithPadding, Trainer, TrainingArguments,
-                          XLMRobertaConfig, XLMRobertaForSequenceClassification,
-                          default_data_collator)
+from transformers import (
+    DataCollatorWithPadding,
+    Trainer,
+    TrainingArguments,
+    XLMRobertaConfig,
+    XLMRobertaForSequenceClassification,
+    default_data_collator,
+)
 
 from xstilts.tasks import NLI_LABELS
 from xstilts.tokenization import train_tokenizer
