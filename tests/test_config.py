@@ -69,6 +69,7 @@ MALFORMED = [
     ("train.checkpoint_every", -5, "train.checkpoint_every"),
     ("train.bf16", "maybe", "train.bf16"),
     ("train.bf16", 2, "train.bf16"),
+    ("train.pooling", "max", "train.pooling"),
     ("train.max_length", 8, "train.max_length"),
     ("train.max_length", 1024, "train.max_length"),
     ("pretrain.hidden_size", 0, "pretrain.hidden_size"),

@@ -122,6 +122,29 @@ def test_task_model_save_load_round_trip(tmp_path, model, tokenizer):
     assert loaded_tok.pad_token_id == 1 and loaded_tok.mask_token == "<mask>"
 
 
+def test_first_token_pooling_is_saved_and_reads_only_the_s_state(tmp_path, tokenizer):
+    torch.manual_seed(0)
+    config = XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1,
+                              num_attention_heads=2, intermediate_size=64,
+                              max_position_embeddings=130, type_vocab_size=1, pad_token_id=1)
+    m = TaskModel(XLMRobertaModel(config), {})
+    m.add_head("xnli", "classification", 3, pooling="first")
+    m.add_head("csqa", "multiple_choice", 5, pooling="first")
+    m.save(tmp_path / "saved", tokenizer)
+    specs = json.loads((tmp_path / "saved" / "heads.json").read_text())
+    assert specs["xnli"]["pooling"] == specs["csqa"]["pooling"] == "first"
+    loaded, _ = load_task_model(tmp_path / "saved")
+    head = loaded.heads["xnli"]
+    assert head.pooling == "first"
+    hidden = torch.randn(2, 5, 32)
+    mask = torch.ones(2, 5, dtype=torch.long)
+    changed = hidden.clone()
+    changed[:, 1:] = 0.0  # every state but <s> changed: the logits must not move
+    with torch.no_grad():
+        assert torch.equal(head(hidden, {"attention_mask": mask})["logits"],
+                           head(changed, {"attention_mask": mask})["logits"])
+
+
 def test_load_encoder_reports_incomplete_directory(tmp_path, model):
     model.encoder.save_pretrained(tmp_path)  # no tokenizer.json
     with pytest.raises(DataFileError, match="tokenizer.json is missing"):

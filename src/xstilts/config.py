@@ -102,6 +102,9 @@ class TrainParams(Section):
     # split into windows overlapping by doc_stride tokens (XTREME: 384 and 128).
     max_length_by_type: dict[TaskType, MaxLength] = Field(default_factory=dict)
     doc_stride: Annotated[int, Strict(), Field(ge=0, le=256)] = 128
+    # What sentence-level heads (classification, multiple choice) read: the mean of the token
+    # states, or the <s> state as XLM-R's own classification head does.
+    pooling: Literal["mean", "first"] = "mean"
 
 
 class IntermediateParams(Section):

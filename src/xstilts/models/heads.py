@@ -72,14 +72,16 @@ class SpanHead(nn.Module):
 class MultipleChoiceHead(nn.Module):
     """Scores each (context, choice) sequence; the batch is flattened to B*C sequences."""
 
-    def __init__(self, hidden: int, num_labels: int, dropout: float = 0.1):
+    def __init__(self, hidden: int, num_labels: int, dropout: float = 0.1,
+                 pooling: str = "mean"):
         super().__init__()
         self.num_choices = num_labels
+        self.pooling = pooling
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, 1)
 
     def forward(self, hidden, batch):
-        pooled = mean_pool(hidden, batch["attention_mask"])
+        pooled = pool(hidden, batch["attention_mask"], self.pooling)
         logits = self.out(self.dropout(pooled)).view(-1, self.num_choices)  # (B, C)
         return _with_loss({"logits": logits}, batch,
                           lambda: F.cross_entropy(logits, batch["labels"]))
@@ -90,6 +92,8 @@ def _with_loss(out: dict, batch: dict, loss) -> dict:
         out["loss"] = loss()
     return out
 
+
+POOLED = ("classification", "multiple_choice")  # head types that take ``pooling``
 
 HEADS = {
     "classification": ClassificationHead,

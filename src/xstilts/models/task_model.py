@@ -4,7 +4,7 @@ A saved model directory::
 
     encoder/            AutoModel.from_pretrained / AutoTokenizer.from_pretrained
     heads.safetensors   every head's weights, keyed "<task>.<param>"
-    heads.json          {task: {"type": ..., "num_labels": ...}}
+    heads.json          {task: {"type": ..., "num_labels": ..., ["pooling": ...]}}
 """
 
 import json
@@ -15,7 +15,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
 from xstilts.data.files import DataFileError
-from xstilts.models.heads import HEADS
+from xstilts.models.heads import HEADS, POOLED
 
 
 class TaskModel(nn.Module):
@@ -24,15 +24,17 @@ class TaskModel(nn.Module):
         self.encoder = encoder
         self.head_specs = dict(head_specs)
         hidden = encoder.config.hidden_size
-        self.heads = nn.ModuleDict({task: HEADS[s["type"]](hidden, s["num_labels"])
-                                    for task, s in head_specs.items()})
+        self.heads = nn.ModuleDict({task: _head(hidden, s) for task, s in head_specs.items()})
 
-    def add_head(self, task: str, task_type: str, num_labels: int) -> None:
+    def add_head(self, task: str, task_type: str, num_labels: int,
+                 pooling: str = "mean") -> None:
         if task not in self.heads:
-            self.head_specs[task] = {"type": task_type, "num_labels": num_labels}
+            spec = {"type": task_type, "num_labels": num_labels}
+            if task_type in POOLED:
+                spec["pooling"] = pooling
+            self.head_specs[task] = spec
             device = next(self.encoder.parameters()).device
-            self.heads[task] = HEADS[task_type](self.encoder.config.hidden_size,
-                                                num_labels).to(device)
+            self.heads[task] = _head(self.encoder.config.hidden_size, spec).to(device)
 
     def forward(self, task: str, batch: dict) -> dict:
         hidden = self.encoder(input_ids=batch["input_ids"],
@@ -47,6 +49,11 @@ class TaskModel(nn.Module):
                  for k, v in head.state_dict().items()}
         save_file(state, directory / "heads.safetensors")
         (directory / "heads.json").write_text(json.dumps(self.head_specs, indent=1))
+
+
+def _head(hidden: int, spec: dict) -> nn.Module:
+    extra = {"pooling": spec["pooling"]} if "pooling" in spec else {}
+    return HEADS[spec["type"]](hidden, spec["num_labels"], **extra)
 
 
 def load_encoder(directory: Path):

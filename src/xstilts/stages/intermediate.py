@@ -43,7 +43,7 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
     is that many passes over the training examples at the effective batch size."""
     batchers = {}
     for head, spec in jobs.items():
-        model.add_head(head, spec.type, spec.num_labels)
+        model.add_head(head, spec.type, spec.num_labels, params.train.pooling)
         records = [r for lang in languages
                    for r in load_records(data_dir, spec, "train", lang)]
         examples = encode(spec, records, tokenizer, max_length(params, spec.type),
