@@ -199,7 +199,8 @@ def test_train_clip_reports_retrieval_per_language(trained):
     assert set(run.metrics["retrieval"]) == set(langs)
     assert set(run.metrics["retrieval"]["lat75"]) == {"i2t_r1", "t2i_r1", "t2t_r1",
                                                       "encoder_t2t_r1"}
-    assert run.metrics["captions_per_image"] == 2
+    # every image is captioned in several languages per step, all of them at most
+    assert run.metrics["captions_per_image"] == min(ClipParams().captions_per_image, len(langs))
     assert all(0 <= v <= 1 for v in run.metrics["mean"].values())
 
 
