@@ -130,6 +130,20 @@ def test_invalid_params_change_nothing(built, override):
     assert tree_digest(*watched) == before
 
 
+def test_a_task_model_param_leaves_phase_0_up_to_date(built):
+    params = (built / "params.yaml").read_text()
+    try:
+        edited = yaml.safe_load(params)
+        edited["train"]["pooling"] = "first"
+        (built / "params.yaml").write_text(yaml.safe_dump(edited, sort_keys=False))
+        status = run(["dvc", "status", "--json"], built).stdout
+    finally:
+        (built / "params.yaml").write_text(params)
+    changed = set(json.loads(status))
+    assert "intermediate@mnli-0" in changed and "finetune@mnli-xnli-0" in changed
+    assert not changed & {"generate", "pretrain", "captions", "pretrain_clip"}
+
+
 def test_clip_experiment_reruns_only_the_clip_branch(built):
     proc = run(["dvc", "exp", "run", "-S", "encoder=clip"], built)
     ran = set(re.findall(r"Running stage '([^']+)'", proc.stdout))
