@@ -73,6 +73,14 @@ def built(tmp_path_factory) -> Path:
     return repo
 
 
+def champion_score(repo: Path, target: str = "xnli") -> tuple[str, float]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{repo}/mlruns/mlflow.db")
+    version = client.get_model_version_by_alias(f"xstilts-{target}", "champion")
+    return version.version, float(version.tags["score"])
+
+
 def test_repro_builds_every_table(built):
     results = (built / "reports" / "results.md").read_text()
     langs = yaml.safe_load((built / "params.yaml").read_text())["data"]["languages"]
@@ -104,9 +112,8 @@ def test_mlflow_has_runs_and_a_champion(built):
     assert all("xnli/accuracy/lat75" in r.data.metrics for r in finetune)
     parent = {r.data.tags.get("mlflow.parentRunId") for r in finetune}
     assert len(parent) == 1 and None not in parent
-    champion = client.get_model_version_by_alias("xstilts-xnli", "champion")
     best = max(r.data.metrics["xnli/accuracy/avg"] for r in finetune)
-    assert float(champion.tags["score"]) == pytest.approx(best)
+    assert champion_score(built)[1] == pytest.approx(best)
 
 
 @pytest.mark.parametrize("override", ["train.lr=-1", "encoder=vit", "intermediate.tasks=[]",
@@ -151,14 +158,6 @@ def test_clip_experiment_reruns_only_the_clip_branch(built):
     assert not ran & {"generate", "pretrain", "captions"}  # reused from the cache
     shown = run(["dvc", "exp", "show", "--json"], built).stdout
     assert "clip" in shown
-
-
-def champion_score(repo: Path, target: str = "xnli") -> tuple[str, float]:
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri=f"sqlite:///{repo}/mlruns/mlflow.db")
-    version = client.get_model_version_by_alias(f"xstilts-{target}", "champion")
-    return version.version, float(version.tags["score"])
 
 
 def test_non_finite_loss_stops_finetune_and_keeps_the_champion(built, tmp_path):
