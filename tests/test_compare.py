@@ -25,3 +25,19 @@ def test_noisy_differences_are_not_significant_and_one_seed_gives_no_verdict():
     one = {k: v for k, v in cells.items() if k[2] == 0}
     assert "one seed only" in compare_target(one, "xnli")[1]
     assert compare_target({("xlmr", "xnli", 0): cell(0.8, 0.6)}, "xnli") is None
+
+
+def test_cells_come_from_runs_that_score_several_targets():
+    from types import SimpleNamespace
+
+    from xstilts.stages.compare import latest_cells
+
+    def run(encoder, start, xnli):
+        return SimpleNamespace(
+            info=SimpleNamespace(start_time=start, status="FINISHED"),
+            data=SimpleNamespace(params={"intermediate": "none", "encoder": encoder, "seed": "0"},
+                                 metrics={"xnli/accuracy/avg": xnli, "udpos/f1/avg": 0.5}))
+
+    cells = latest_cells([run("xlmr", 2, 0.7), run("xlmr", 1, 0.6), run("clip", 3, 0.8)], "none")
+    assert set(cells) == {(e, t, 0) for e in ("xlmr", "clip") for t in ("xnli", "udpos")}
+    assert cells[("xlmr", "xnli", 0)]["xnli/accuracy/avg"] == 0.7  # the newest run wins

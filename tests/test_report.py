@@ -23,8 +23,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def write_metrics(path: Path, task: str, metric: str, by_lang: dict[str, float], **extra):
-    """A metrics file as the pipeline writes it, with its avg and gap entries."""
-    metrics = {f"{task}/{metric}/{lang}": v for lang, v in by_lang.items()}
+    """Add one task's scores to a metrics file as the pipeline writes it (one file holds
+    every task of a stage), with their avg and gap entries."""
+    metrics = json.loads(path.read_text())["metrics"] if path.exists() else {}
+    metrics.update({f"{task}/{metric}/{lang}": v for lang, v in by_lang.items()})
     metrics[f"{task}/{metric}/avg"] = sum(by_lang.values()) / len(by_lang)
     metrics[f"{task}/{metric}/gap"] = -1.0  # never read: the report recomputes it
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,16 +99,8 @@ def fake_study(tmp_path_factory):
             for target, (metric, group) in SPECS.items():
                 langs = [lang for lang in LANGS if group != "retrieval" or lang != "en"]
                 by_lang = {lang: fake_value(inter, target, seed, lang) for lang in langs}
-                if group == "retrieval":  # both retrieval tasks share one file
-                    path = ret / f"{inter}-s{seed}.json"
-                    old = json.loads(path.read_text())["metrics"] if path.exists() else {}
-                    write_metrics(path, target, metric, by_lang)
-                    data = json.loads(path.read_text())
-                    data["metrics"].update(old)
-                    path.write_text(json.dumps(data))
-                else:
-                    write_metrics(fin / f"{inter}__{target}-s{seed}.json", target, metric,
-                                  by_lang)
+                folder = ret if group == "retrieval" else fin
+                write_metrics(folder / f"{inter}-s{seed}.json", target, metric, by_lang)
     specs = {n: SimpleNamespace(metric=m, group=g, chance=0.1) for n, (m, g) in SPECS.items()}
     fine = [n for n, (_, g) in SPECS.items() if g != "retrieval"]
     retr = [n for n, (_, g) in SPECS.items() if g == "retrieval"]
@@ -220,7 +214,7 @@ def stage_inputs(tmp_path: Path, seeds: list[int]) -> list[str]:
          zip(STAGE_LANGS, [0.0, 0.175, 0.41, 0.625], strict=True)}))
     for (inter, seed), shift in XNLI_SHIFT.items():
         if seed in seeds:
-            write_metrics(tmp_path / "ft" / f"{inter}__xnli-s{seed}.json", "xnli", "accuracy",
+            write_metrics(tmp_path / "ft" / f"{inter}-s{seed}.json", "xnli", "accuracy",
                           {k: v + shift for k, v in XNLI.items()}, intermediate=inter)
             write_metrics(tmp_path / "ret" / f"{inter}-s{seed}.json", "tatoeba", "accuracy",
                           {k: v + TATOEBA_SHIFT[inter, seed] for k, v in TATOEBA.items()})
@@ -269,8 +263,8 @@ def test_stage_with_one_seed_shows_means_only(tmp_path):
 
 def test_stage_names_a_missing_file(tmp_path):
     args = stage_inputs(tmp_path, [0])
-    (tmp_path / "ft" / "mnli__xnli-s0.json").unlink()
-    with pytest.raises(FileNotFoundError, match="mnli__xnli-s0.json"):
+    (tmp_path / "ft" / "mnli-s0.json").unlink()
+    with pytest.raises(FileNotFoundError, match="mnli-s0.json"):
         report.main(args)
     assert not (tmp_path / "reports").exists()
 

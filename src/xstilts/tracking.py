@@ -29,6 +29,8 @@ class TrackingError(RuntimeError):
 # Set once the store stops answering mid-run: training goes on, metrics stay in the stage's
 # JSON file, and the stage says so instead of dying with hours of work.
 _lost: list[str] = []
+# (run id, artifact path) of the models already logged: one model may win several targets.
+_logged: set[tuple[str, str]] = set()
 
 
 def _store_lost(err: Exception) -> None:
@@ -131,9 +133,12 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
         _store_lost(err)
 
 
-def register_if_best(target: str, score: float, model_dir: Path, tags: dict) -> int | None:
-    """Register the active run's model for ``target`` and give it the ``champion`` alias if it
-    beats the current champion. Returns the new version, or None when it does not win."""
+def register_if_best(target: str, score: float, model_dir: Path, tags: dict,
+                     artifact_path: str = "model") -> int | None:
+    """Register the model in ``model_dir`` for ``target`` and give it the ``champion`` alias
+    if it beats the current champion; the model is logged to the active run under
+    ``artifact_path`` (once, however many targets it wins). Returns the new version, or None
+    when it does not win."""
     import mlflow
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
@@ -153,15 +158,17 @@ def register_if_best(target: str, score: float, model_dir: Path, tags: dict) -> 
             best = -math.inf
         if not score > best:
             return None
-        mlflow.log_artifacts(str(model_dir), artifact_path="model")
+        run = mlflow.active_run()
+        if (run.info.run_id, artifact_path) not in _logged:
+            mlflow.log_artifacts(str(model_dir), artifact_path=artifact_path)
+            _logged.add((run.info.run_id, artifact_path))
         try:
             client.create_registered_model(name, description=f"Best fine-tuned model for "
                                            f"{target}, by mean score over its languages.")
         except MlflowException:
             pass  # already registered
-        run = mlflow.active_run()
         version = client.create_model_version(
-            name, source=f"{run.info.artifact_uri}/model", run_id=run.info.run_id,
+            name, source=f"{run.info.artifact_uri}/{artifact_path}", run_id=run.info.run_id,
             tags={"score": repr(score), **{k: str(v) for k, v in tags.items()}})
         client.set_registered_model_alias(name, CHAMPION, version.version)
         return int(version.version)

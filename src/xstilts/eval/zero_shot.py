@@ -11,21 +11,24 @@ from xstilts.tasks import TaskSpec
 
 
 def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: str,
-                  batch_size: int, max_length: int, stride: int = 128) -> dict[str, float]:
-    """Metric name -> value for one language's records."""
+                  batch_size: int, max_length: int, stride: int = 128,
+                  head: str | None = None) -> dict[str, float]:
+    """Metric name -> value for one language's records, predicted by the model's head
+    ``head`` (default: the one named after the task)."""
     features = encode(spec, records, tokenizer, max_length, stride=stride)
     pad = tokenizer.pad_token_id
+    head = head or spec.name
     if spec.type in ("classification", "multiple_choice"):
-        preds = predict_labels(model, spec.name, features, batch_size, pad)
+        preds = predict_labels(model, head, features, batch_size, pad)
         return {"accuracy": metrics.accuracy([f["labels"] for f in features], preds)}
     if spec.type == "tagging":
-        preds = predict_tags(model, spec.name, features, batch_size, pad)
+        preds = predict_tags(model, head, features, batch_size, pad)
         gold = [[spec.labels[t] for t in r[spec.label_field]] for r in records]
         # Truncated sentences are scored on the words the model saw, as in run_tag.py.
         gold = [g[:len(p)] for g, p in zip(gold, preds)]
         return {"f1": metrics.tagging_f1(gold, [[spec.labels[t] for t in p] for p in preds])}
     if spec.type == "span":
-        answers = predict_spans(model, spec.name, features, [r["context"] for r in records],
+        answers = predict_spans(model, head, features, [r["context"] for r in records],
                                 batch_size, pad, allow_null=spec.unanswerable)
         scores = metrics.squad_scores(
             {r["id"]: a for r, a in zip(records, answers)},
@@ -35,14 +38,14 @@ def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: s
 
 
 def evaluate_target(model, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
-                    split: str, batch_size: int, max_length: int, stride: int = 128
-                    ) -> dict[str, dict[str, float]]:
+                    split: str, batch_size: int, max_length: int, stride: int = 128,
+                    head: str | None = None) -> dict[str, dict[str, float]]:
     """Metric name -> {language: value}, for every language of ``split``."""
     out: dict[str, dict[str, float]] = {}
     for lang in languages:
         for name, value in score_records(model, tokenizer, spec,
                                          load_records(data_dir, spec, split, lang), lang,
-                                         batch_size, max_length, stride).items():
+                                         batch_size, max_length, stride, head).items():
             out.setdefault(name, {})[lang] = value
     return out
 

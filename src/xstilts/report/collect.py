@@ -1,7 +1,7 @@
 """Reading the pipeline's metrics files into per-seed, per-language scores (XTREME points).
 
 Files (written by the finetune and retrieval stages):
-- ``<finetune>/<inter>__<target>-s<seed>.json``: one target fine-tuned after one intermediate;
+- ``<finetune>/<inter>-s<seed>.json``: every target fine-tuned after one intermediate;
 - ``<retrieval>/<inter>-s<seed>.json``: every retrieval task straight after the intermediate.
 Both hold ``{"metrics": {"<task>/<metric>/<lang>": value in [0, 1], ...}, "encoder": ...}``.
 """
@@ -68,10 +68,10 @@ def collect(finetune_dir: Path, retrieval_dir: Path, intermediates: list[str],
     ``specs`` maps task names to specs (``metric``, ``group``, ``chance``); a target it lacks
     is skipped with a note, so the report runs with whatever the registry holds."""
     notes: list[str] = []
-    plan = [(t, finetune_dir, "{i}__" + t + "-s{s}.json") for t in finetune_targets]
-    plan += [(t, retrieval_dir, "{i}-s{s}.json") for t in retrieval_targets]
+    plan = [(t, finetune_dir) for t in finetune_targets]
+    plan += [(t, retrieval_dir) for t in retrieval_targets]
     targets = []
-    for name, directory, pattern in plan:
+    for name, directory in plan:
         spec = specs.get(name)
         if spec is None:
             notes.append(f"`{name}`: not in the task registry; skipped")
@@ -80,7 +80,7 @@ def collect(finetune_dir: Path, retrieval_dir: Path, intermediates: list[str],
         for inter in intermediates:
             rows = []
             for seed in seeds:
-                path = directory / pattern.format(i=inter, s=seed)
+                path = directory / f"{inter}-s{seed}.json"
                 data = read_metrics(path)
                 if encoder and data.get("encoder") not in (None, encoder):
                     notes.append(f"`{path.name}`: encoder {data['encoder']!r}, params say "
