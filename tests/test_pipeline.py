@@ -177,11 +177,11 @@ def test_non_finite_loss_stops_finetune_and_keeps_the_champion(built, tmp_path):
     assert champion_score(built) == before
 
 
-def test_queued_experiments_run_two_at_a_time_without_a_registry_race(tmp_path):
+def test_queued_experiments_run_side_by_side_without_a_registry_race(tmp_path):
     from mlflow import MlflowClient
 
     repo = make_repo(tmp_path / "queued")
-    for seed in (0, 1, 2):  # the baseline alone: the race is in the stores, not the cells
+    for seed in (0, 1):  # the baseline alone: the race is in the stores, not the cells
         run(["dvc", "exp", "run", "--queue", "-S", f"seeds=[{seed}]",
              "-S", "intermediate.tasks=[none]"], repo)
     run(["dvc", "queue", "start", "-j", "2"], repo)
@@ -198,7 +198,7 @@ def test_queued_experiments_run_two_at_a_time_without_a_registry_race(tmp_path):
     runs = client.search_runs([exp.experiment_id], max_results=1000)
     finetune = [r for r in runs if r.data.tags.get("xstilts.stage") == "finetune"]
     seeds = {int(r.data.params["seed"]) for r in finetune}
-    assert seeds == {0, 1, 2}
+    assert seeds == {0, 1}
     versions = client.search_model_versions("name='xstilts-xnli'")
     best = max(float(v.tags["score"]) for v in versions)
     assert champion_score(repo)[1] == pytest.approx(best)

@@ -109,7 +109,7 @@ class TrainParams(Section):
 
 class IntermediateParams(Section):
     tasks: list[str] = Field(default_factory=lambda: ["none", "mnli"], min_length=1)
-    steps: PositiveInt = 800
+    steps: PositiveInt = 500
     translated: Bool = False  # train on the task's data in every language (translate-train)
     temperature: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0  # multi-task
     # sampling: task probability ~ size ** (1 / temperature); 1 = proportional to size
@@ -145,7 +145,7 @@ class FinetuneParams(Section):
 
 
 class EvalParams(Section):
-    batch_size: PositiveInt = 256
+    batch_size: PositiveInt = 64  # 64 evaluates faster than 256 on CPU caches
     retrieval_tasks: list[str] = Field(default_factory=lambda: ["tatoeba"])
     retrieval_layer: Int = -1  # hidden layer whose mean-pooled states embed sentences
     retrieval_max_length: MaxLength = 128  # XTREME: 512

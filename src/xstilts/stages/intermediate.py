@@ -28,7 +28,7 @@ from xstilts.tasks import INTERMEDIATE_TASKS, TaskSpec
 from xstilts.train import distributed
 from xstilts.train.batching import BucketBatcher, MultiTaskBatcher
 from xstilts.train.loop import train
-from xstilts.train.objectives import masked_lm, task_loss
+from xstilts.train.objectives import SparseMLM, masked_lm, task_loss
 
 
 def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir: Path,
@@ -74,9 +74,10 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
         supervised = task_loss()
         mlm_loss = masked_lm(tokenizer.mask_token_id, len(tokenizer),
                              params.pretrain.mask_prob)
+        sparse_mlm = SparseMLM(mlm) if mlm is not None else None
 
         def loss(model, b):
-            return mlm_loss(mlm, b) if b["task"] == "mlm" else supervised(model, b)
+            return mlm_loss(sparse_mlm, b) if b["task"] == "mlm" else supervised(model, b)
 
         batch = MultiTaskBatcher(batchers, steps * cfg.grad_accum, seed,
                                  params.intermediate.temperature, fixed).batch

@@ -15,7 +15,7 @@ from xstilts.stages.common import device, loop_config, parse, resume_dir, run, s
 from xstilts.tokenization import train_tokenizer
 from xstilts.train.batching import BucketBatcher
 from xstilts.train.loop import train
-from xstilts.train.objectives import masked_lm
+from xstilts.train.objectives import SparseMLM, masked_lm
 
 
 def build_encoder(vocab_size: int, p) -> XLMRobertaForMaskedLM:
@@ -66,7 +66,7 @@ def main(argv=None) -> None:
         cfg = loop_config(t, p.steps, p.lr, seed, grad_accum=1)
         loss = masked_lm(tokenizer.mask_token_id, len(tokenizer), p.mask_prob)
         reads = {"seeds", "data", "world", "tokenizer", "pretrain", "train"}
-        final = train(model, loss, batcher.batch, cfg,
+        final = train(SparseMLM(model), loss, batcher.batch, cfg,
                       resume_dir("pretrain", params.model_dump(include=reads)),
                       on_log=lambda step, m: tracking.log_metrics({"mlm/loss": m["loss"]}, step))
         metrics = {"mlm_loss": final["loss"], "vocab_size": len(tokenizer),
