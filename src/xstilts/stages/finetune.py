@@ -93,10 +93,11 @@ def main(argv=None) -> None:
                                          languages_of(params, spec.name), spec.eval_split,
                                          params.eval.batch_size, max_length(params, spec.type),
                                          params.train.doc_stride, head=head)
-                metrics.update(summarise(spec.name, scores))
+                scored = summarise(spec.name, scores)
+                tracking.log_metrics(scored)
+                metrics.update(scored)
                 trained_on[target] = folder
             model.save(tmp / folder, tokenizer)
-            tracking.log_metrics(metrics)
         versions = {}
         for target in targets:
             spec = FINETUNE_TARGETS[target]
