@@ -14,7 +14,8 @@ precision on the same device. On a GPU the bf16 MFU against the card's dense pea
 too. Usage:
 
     python bench/flops.py                                   # offline model size, fp32, CPU
-    python bench/flops.py --hidden 768 --layers 12 --heads 12 --bf16   # XLM-R Base size
+    python bench/flops.py --hidden 768 --layers 12 --heads 12 --vocab 250002 --bf16  # XLM-R Base
+    python bench/flops.py ... --batch 64 --lengths 128 128 --compile   # longer, compiled (GPU)
 """
 
 import argparse
@@ -29,10 +30,10 @@ from xstilts.train.loop import LoopConfig, train
 CARD_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense, no sparsity
 
 
-def synthetic_batches(n: int, vocab: int, seed: int = 0) -> list[dict]:
-    """Sequences with the length spread of the offline XNLI pairs (20-60 tokens)."""
+def synthetic_batches(n: int, vocab: int, lengths: tuple[int, int], seed: int = 0) -> list[dict]:
+    """Sequences of random lengths in ``lengths`` (default: the offline XNLI pairs' 20-60)."""
     g = torch.Generator().manual_seed(seed)
-    lengths = torch.randint(20, 61, (n,), generator=g).tolist()
+    lengths = torch.randint(lengths[0], lengths[1] + 1, (n,), generator=g).tolist()
     return [{"input_ids": [0, *torch.randint(5, vocab, (t - 2,), generator=g).tolist(), 2],
              "labels": i % 3} for i, t in enumerate(lengths)]
 
@@ -67,30 +68,33 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--vocab", type=int, default=1000)
+    parser.add_argument("--lengths", type=int, nargs=2, default=(20, 60), metavar=("MIN", "MAX"))
     parser.add_argument("--bf16", action="store_true")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     d, d_ff = args.hidden, 4 * args.hidden
     config = XLMRobertaConfig(vocab_size=args.vocab, hidden_size=d,
                               num_hidden_layers=args.layers, num_attention_heads=args.heads,
-                              intermediate_size=d_ff, max_position_embeddings=130,
+                              intermediate_size=d_ff, max_position_embeddings=args.lengths[1] + 2,
                               type_vocab_size=1, pad_token_id=1, num_labels=3)
     model = XLMRobertaForSequenceClassification(config).to(device)
-    batcher = BucketBatcher(synthetic_batches(args.batch * (args.steps + 5), args.vocab),
+    batcher = BucketBatcher(synthetic_batches(args.batch * args.steps, args.vocab, args.lengths),
                             args.batch, seed=0, pad_id=1)
     loss = lambda m, b: {"loss": m(**b).loss}  # noqa: E731
-    warm = 5
-    train(model, loss, batcher.batch, LoopConfig(steps=warm, lr=1e-4, bf16=args.bf16))
+    cfg = LoopConfig(steps=args.steps, lr=1e-4, bf16=args.bf16, log_every=args.steps,
+                     compile=args.compile)
+    # One untimed pass over the same batches first: a GPU pays ~0.2 s the first time it
+    # meets a shape, and a compiled model compiles per shape; training sees each many times.
+    train(model, loss, batcher.batch, cfg)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     sync()
     start = time.perf_counter()
-    train(model, loss, lambda s: batcher.batch(s + warm),
-          LoopConfig(steps=args.steps, lr=1e-4, bf16=args.bf16, log_every=args.steps))
+    train(model, loss, batcher.batch, cfg)
     sync()
     elapsed = time.perf_counter() - start
-    flops = sum(useful_flops(batcher.batch(s + warm), d, d_ff, args.layers)
-                for s in range(args.steps))
-    tokens = sum(batcher.batch(s + warm)["attention_mask"].sum().item()
+    flops = sum(useful_flops(batcher.batch(s), d, d_ff, args.layers) for s in range(args.steps))
+    tokens = sum(batcher.batch(s)["attention_mask"].sum().item()
                  for s in range(args.steps)) // args.steps
     dtype = torch.bfloat16 if args.bf16 else torch.float32
     peak = matmul_peak(tokens, d, d_ff, dtype, device)
@@ -99,7 +103,7 @@ def main() -> None:
     name = torch.cuda.get_device_name() if device.type == "cuda" else \
         f"CPU, {torch.get_num_threads()} threads"
     print(f"{name}; d={d}, layers={args.layers}, batch {args.batch}, ~{tokens} real tokens "
-          f"per step, {precision}")
+          f"per step, {precision}{', compiled' if args.compile else ''}")
     print(f"  step: {elapsed / args.steps * 1000:.1f} ms, useful {achieved / 1e9:.1f} GFLOP/s")
     print(f"  matmul peak at the step's shapes: {peak / 1e9:.1f} GFLOP/s")
     if device.type == "cuda" and args.bf16:

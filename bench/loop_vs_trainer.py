@@ -10,7 +10,11 @@ data (the offline world's XNLI English train set), batch size, max length, optim
                     (`train_sampling_strategy="group_by_length"`), fused AdamW
 
 Runs alternate (ours, reference, tuned, ours, ...) and each figure is the median of the
-repeats. Usage: python bench/loop_vs_trainer.py [--steps 60] [--repeats 3] [--bf16]
+repeats. Usage:
+
+    python bench/loop_vs_trainer.py [--steps 60] [--repeats 3] [--bf16]
+    python bench/loop_vs_trainer.py --bf16 --hidden 768 --layers 12 --heads 12 \
+        --vocab 250002                                   # XLM-R Base size (on a GPU)
 """
 
 import argparse
@@ -19,7 +23,6 @@ import statistics
 import time
 
 import torch
-from datasets import Dataset
 from transformers import (
     DataCollatorWithPadding,
     Trainer,
@@ -39,15 +42,18 @@ from xstilts.world.languages import DEFAULT_LANGUAGES, World
 MAX_LENGTH = 128
 
 
-def setup(n: int = 4000):
+def setup(hidden: int, layers: int, heads: int, vocab: int | None, n: int = 4000):
     world = World(DEFAULT_LANGUAGES, 0)
     records = list(datasets.xnli(world, "train", "en", n))
     corpus = [line for lang in world.codes for line in datasets.corpus(world, lang, 3000)]
     tokenizer = train_tokenizer(corpus, 1000)
     labels = [NLI_LABELS.index(r["gold_label"]) for r in records]
     pairs = ([r["sentence1"] for r in records], [r["sentence2"] for r in records])
-    config = XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=128, num_hidden_layers=4,
-                              num_attention_heads=4, intermediate_size=512,
+    # A larger vocab than the tokenizer's gives the embedding (and its optimizer update) of
+    # the size named, e.g. XLM-R's 250,002 rows; the ids used stay the tokenizer's.
+    config = XLMRobertaConfig(vocab_size=max(vocab or 0, len(tokenizer)), hidden_size=hidden,
+                              num_hidden_layers=layers, num_attention_heads=heads,
+                              intermediate_size=4 * hidden,
                               max_position_embeddings=MAX_LENGTH + 2, type_vocab_size=1,
                               pad_token_id=1, num_labels=3)
     return tokenizer, pairs, labels, config
@@ -77,9 +83,8 @@ def run_trainer(tokenizer, pairs, labels, config, steps, batch, bf16, tuned: boo
         enc = tokenizer(*pairs, truncation=True, max_length=MAX_LENGTH, padding="max_length")
         collator = default_data_collator
         extra = {}
-    data = Dataset.from_dict({**enc, "labels": labels})
-    data = data.remove_columns([c for c in data.column_names
-                                if c not in ("input_ids", "attention_mask", "labels")])
+    data = [{"input_ids": i, "attention_mask": m, "labels": y}
+            for i, m, y in zip(enc["input_ids"], enc["attention_mask"], labels)]
     trainer = Trainer(model=model_from(config), args=args_for(steps, batch, bf16, **extra),
                       train_dataset=data, data_collator=collator)
     start = time.perf_counter()
@@ -91,11 +96,13 @@ def run_ours(tokenizer, pairs, labels, config, steps, batch, bf16) -> float:
     ids = tokenizer(*pairs, truncation=True, max_length=MAX_LENGTH)["input_ids"]
     examples = [{"input_ids": i, "labels": y} for i, y in zip(ids, labels)]
     batcher = BucketBatcher(examples, batch, seed=0, pad_id=tokenizer.pad_token_id)
-    model = model_from(config)
+    model = model_from(config).to("cuda" if torch.cuda.is_available() else "cpu")
     cfg = LoopConfig(steps=steps, lr=1e-4, warmup_ratio=0.1, bf16=bf16, log_every=steps,
                      max_grad_norm=1.0)
     start = time.perf_counter()
     train(model, lambda m, b: {"loss": m(**b).loss}, batcher.batch, cfg)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     return steps * batch / (time.perf_counter() - start)
 
 
@@ -105,9 +112,14 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bf16", action="store_true")
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--vocab", type=int, default=None, help="embedding rows (default: "
+                        "the offline tokenizer's)")
     args = parser.parse_args()
     random.seed(0)
-    tokenizer, pairs, labels, config = setup()
+    tokenizer, pairs, labels, config = setup(args.hidden, args.layers, args.heads, args.vocab)
     setup_args = (tokenizer, pairs, labels, config, args.steps, args.batch, args.bf16)
     runs = {"ours": [], "reference recipe": [], "tuned Trainer": []}
     warm = (tokenizer, pairs, labels, config, 2, args.batch, args.bf16)  # first-call costs
@@ -119,7 +131,8 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in runs.items()}
     precision = "bf16 autocast" if args.bf16 else "fp32"
     device = "cuda" if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
-    print(f"device {device}, {precision}, batch {args.batch}, max length {MAX_LENGTH}, "
+    print(f"device {device}, {precision}, d={args.hidden}, layers {args.layers}, vocab "
+          f"{config.vocab_size}, batch {args.batch}, max length {MAX_LENGTH}, "
           f"{args.steps} steps, median of {args.repeats}")
     for name, values in runs.items():
         print(f"  {name:<17} {med[name]:8.1f} samples/s   runs: "

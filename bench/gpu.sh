@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The GPU figures of the benchmarks, XLM-R Base size in bf16: achieved FLOP/s and MFU at the
+# offline XNLI lengths and at XNLI's max length (eager and compiled), then the loop against
+# HF Trainer. Usage: bash bench/gpu.sh [output folder]   (each bench's output is also saved)
+set -uo pipefail
+out=${1:-bench-gpu}
+mkdir -p "$out"
+export PYTHONPATH="src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+base=(--hidden 768 --layers 12 --heads 12 --vocab 250002 --bf16)
+run() {  # name, command...
+    local name=$1; shift
+    echo "== $name: $*"
+    timeout 240 "$@" 2>&1 | grep -v -i warn | tee "$out/$name.txt"
+}
+nvidia-smi -L
+run flops_b32_len20-60 python bench/flops.py "${base[@]}" --batch 32 --steps 40
+run loop_vs_trainer python bench/loop_vs_trainer.py "${base[@]}" --steps 40 --repeats 3
+run flops_b32_len128 python bench/flops.py "${base[@]}" --batch 32 --lengths 128 128 --steps 40
+for shape in "32 128" "128 256" "256 256" "64 512"; do
+    set -- $shape
+    run "flops_b$1_len$2_compiled" python bench/flops.py "${base[@]}" --batch "$1" \
+        --lengths "$2" "$2" --steps 20 --compile
+done
