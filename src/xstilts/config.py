@@ -56,7 +56,7 @@ class WorldParams(Section):
     intermediate_size: PositiveInt = 8000  # English examples of an intermediate task
     eval_size: PositiveInt = 600  # dev and test examples per language
     tatoeba_size: PositiveInt = 500  # parallel pairs (retrieval tasks) per language
-    code_switch: Fraction = 0.3  # share of non-English corpus lines with English words mixed in
+    code_switch: Fraction = 0.6  # share of non-English corpus lines with English words mixed in
 
 
 class TokenizerParams(Section):
