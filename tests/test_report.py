@@ -10,12 +10,14 @@ import matplotlib.image
 import pytest
 import yaml
 
+from xstilts.data.files import task_file, write_jsonl
 from xstilts.report import export, paper, plots, tables
 from xstilts.report.analysis import analyse
 from xstilts.report.checks import run_checks
-from xstilts.report.collect import Target, collect, language_scores
+from xstilts.report.collect import Target, collect, constant_guess, language_scores
 from xstilts.report.stats import estimate, gap, rank_correlation, task_score, xtreme_scores
 from xstilts.stages import report
+from xstilts.tasks import FINETUNE_TARGETS
 
 ROOT = Path(__file__).resolve().parents[1]
 T975_DF1 = 12.706204736174698  # Student's t, 97.5% quantile, 1 degree of freedom (tables)
@@ -275,3 +277,31 @@ def test_summary_is_small(fake_study):
     assert set(s["cls_a"]["none"]) == {"score", "ci", "gap"}
     assert set(s["xtreme"]["none"]) == {"overall", "classification", "structured", "qa",
                                         "retrieval"}
+
+
+def write_xnli_test(data: Path, labels_by_lang: dict[str, list[str]]) -> None:
+    for lang, labels in labels_by_lang.items():
+        write_jsonl(task_file(data, "xnli", "test", lang),
+                    [{"sentence1": "a", "sentence2": "b", "gold_label": y} for y in labels])
+
+
+def test_constant_guess_is_the_most_frequent_labels_share(tmp_path):
+    write_xnli_test(tmp_path, {"en": ["entailment"] * 3 + ["neutral"],
+                               "xx": ["neutral"] * 2 + ["contradiction"] * 2})
+    xnli = FINETUNE_TARGETS["xnli"]
+    assert constant_guess(tmp_path, xnli, ["en", "xx", "absent"]) == 75.0
+    assert constant_guess(tmp_path, xnli, ["xx"]) == 50.0
+    assert constant_guess(tmp_path / "nowhere", xnli, ["en"]) is None
+    assert constant_guess(tmp_path, FINETUNE_TARGETS["udpos"], ["en"]) is None  # F1
+
+
+def test_scores_at_the_most_frequent_labels_share_are_not_above_chance(tmp_path):
+    args = stage_inputs(tmp_path, [0])
+    # Test sets where one label is 90 %: always answering it beats every XNLI score here.
+    write_xnli_test(tmp_path / "data", {lang: ["neutral"] * 9 + ["entailment"]
+                                        for lang in STAGE_LANGS})
+    report.main(args)
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["checks"]["all_above_chance"] is False
+    assert "### xnli (accuracy, classification; chance 90.0)" in (
+        tmp_path / "reports" / "results.md").read_text()

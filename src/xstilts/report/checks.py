@@ -32,7 +32,8 @@ def _yes(ok: bool) -> str:
 
 
 def above_chance(study: Study) -> Check:
-    """Every non-English language of every cell scores above the task's chance level."""
+    """Every non-English language of every cell scores above the task's chance level (for
+    an accuracy, at least the share of the test set's most frequent label)."""
     parts, fails = [], []
     for t in study.targets:
         cells = study.cells[t.name]

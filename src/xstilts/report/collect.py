@@ -7,10 +7,12 @@ Both hold ``{"metrics": {"<task>/<metric>/<lang>": value in [0, 1], ...}, "encod
 """
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xstilts.data.files import read_jsonl, task_file
 from xstilts.report.stats import em_f1
 
 SUMMARY_KEYS = ("avg", "gap")  # per-task aggregates in the files; the report recomputes them
@@ -40,6 +42,25 @@ def read_metrics(path: Path) -> dict:
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
         raise ValueError(f"{path}: no 'metrics' object")
     return data
+
+
+def constant_guess(data_dir: Path, spec, languages: list[str]) -> float | None:
+    """Accuracy (points) of always answering the most frequent label of the scored split,
+    the highest over the languages that have the file. A classifier that has collapsed to
+    one class scores this, so it is the chance level an accuracy must beat (XNLI's three
+    labels are not exactly a third each). None for tasks without labels or files."""
+    if spec.metric != "accuracy" or not spec.labels:
+        return None
+    best = None
+    for lang in languages:
+        path = task_file(data_dir, spec.name, spec.eval_split, lang)
+        if not path.is_file():
+            continue
+        labels = [str(r[spec.label_field]) for r in read_jsonl(path, (spec.label_field,))]
+        if labels:
+            share = 100 * Counter(labels).most_common(1)[0][1] / len(labels)
+            best = share if best is None else max(best, share)
+    return best
 
 
 def language_scores(metrics: Mapping[str, float], task: str, metric: str,

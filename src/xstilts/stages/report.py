@@ -11,13 +11,14 @@ With several seeds every number is a mean with its 95% confidence interval (Stud
 """
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from xstilts.data.files import publish, write_json
 from xstilts.report import export, plots, tables
 from xstilts.report.analysis import analyse
 from xstilts.report.checks import run_checks
-from xstilts.report.collect import collect
+from xstilts.report.collect import collect, constant_guess
 from xstilts.stages.common import parse, run
 from xstilts.tasks import FINETUNE_TARGETS, RETRIEVAL_TARGETS
 
@@ -32,10 +33,18 @@ def main(argv=None) -> None:
     args, params = parse(__doc__, argv, add)
     distance = {code: spec["distance"] for code, spec in
                 json.loads((args.data / "languages.json").read_text()).items()}
+    # Chance of an accuracy: the better of uniform guessing and always answering the most
+    # frequent label, so a classifier collapsed to one class never counts as above chance.
+    specs = {**FINETUNE_TARGETS, **RETRIEVAL_TARGETS}
+    for name in [*params.finetune.targets, *params.eval.retrieval_tasks]:
+        spec = specs.get(name)
+        guess = spec and constant_guess(args.data, spec, params.data.languages)
+        if guess:
+            specs[name] = replace(spec, chance=max(spec.chance, guess / 100))
     targets, notes = collect(args.finetune_metrics, args.retrieval_metrics,
                              params.intermediate.tasks, params.finetune.targets,
                              params.eval.retrieval_tasks, params.seeds, params.data.languages,
-                             {**FINETUNE_TARGETS, **RETRIEVAL_TARGETS}, params.encoder)
+                             specs, params.encoder)
     if not targets:
         raise SystemExit("error: no target of params.yaml is in the task registry")
     study = analyse(targets, params.intermediate.tasks, distance)
