@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU figures of the benchmarks, XLM-R Base size in bf16: achieved FLOP/s and MFU at the
-# offline XNLI lengths and at XNLI's max length (eager and compiled), then the loop against
-# HF Trainer. Usage: bash bench/gpu.sh [output folder]   (each bench's output is also saved)
+# offline XNLI lengths, the loop against HF Trainer, then FLOP/s at 128 tokens and, compiled,
+# at up to 65k tokens per step. Usage: bash bench/gpu.sh [output folder] (default bench-gpu/;
+# each bench's output is saved there too)
 set -uo pipefail
 out=${1:-bench-gpu}
 mkdir -p "$out"
