@@ -31,7 +31,7 @@ CARD_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense, no s
 
 
 def synthetic_batches(n: int, vocab: int, lengths: tuple[int, int], seed: int = 0) -> list[dict]:
-    """Sequences of random lengths in ``lengths`` (default: the offline XNLI pairs' 20-60)."""
+    """Sequences of random lengths within ``lengths`` (min, max), both included."""
     g = torch.Generator().manual_seed(seed)
     lengths = torch.randint(lengths[0], lengths[1] + 1, (n,), generator=g).tolist()
     return [{"input_ids": [0, *torch.randint(5, vocab, (t - 2,), generator=g).tolist(), 2],

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xstilts.data.files import read_jsonl, task_file
+from xstilts.data.features import label_id, load_records
+from xstilts.data.files import task_file
 from xstilts.report.stats import em_f1
 
 SUMMARY_KEYS = ("avg", "gap")  # per-task aggregates in the files; the report recomputes them
@@ -56,7 +57,8 @@ def constant_guess(data_dir: Path, spec, languages: list[str]) -> float | None:
         path = task_file(data_dir, spec.name, spec.eval_split, lang)
         if not path.is_file():
             continue
-        labels = [str(r[spec.label_field]) for r in read_jsonl(path, (spec.label_field,))]
+        labels = [label_id(spec, r[spec.label_field], str(path))
+                  for r in load_records(data_dir, spec, spec.eval_split, lang)]
         if labels:
             share = 100 * Counter(labels).most_common(1)[0][1] / len(labels)
             best = share if best is None else max(best, share)
