@@ -53,6 +53,12 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def eval_precision(train: TrainParams):
+    """Autocast for scoring: with ``train.bf16`` a model is scored in the precision it was
+    trained in (HF Trainer does the same); on CPU this halves the time of inference."""
+    return torch.autocast(device().type, dtype=torch.bfloat16, enabled=train.bf16)
+
+
 def resume_dir(stage: str, settings: dict) -> Path:
     """Where a stage keeps resume checkpoints: outside its DVC outputs (which DVC deletes
     before a re-run), under the repository root (which outlives ``dvc exp run --temp``), and

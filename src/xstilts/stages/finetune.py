@@ -21,6 +21,7 @@ from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import load_task_model
 from xstilts.stages.common import (
     device,
+    eval_precision,
     fingerprint,
     languages_of,
     max_length,
@@ -89,10 +90,12 @@ def main(argv=None) -> None:
                         grad_accum=effective // params.train.batch_size if effective else None)
             for target in group:
                 spec = FINETUNE_TARGETS[target]
-                scores = evaluate_target(model, tokenizer, spec, args.data,
-                                         languages_of(params, spec.name), spec.eval_split,
-                                         params.eval.batch_size, max_length(params, spec.type),
-                                         params.train.doc_stride, head=head)
+                with eval_precision(params.train):
+                    scores = evaluate_target(model, tokenizer, spec, args.data,
+                                             languages_of(params, spec.name), spec.eval_split,
+                                             params.eval.batch_size,
+                                             max_length(params, spec.type),
+                                             params.train.doc_stride, head=head)
                 scored = summarise(spec.name, scores)
                 tracking.log_metrics(scored)
                 metrics.update(scored)

@@ -16,6 +16,7 @@ from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import TaskModel, load_encoder
 from xstilts.stages.common import (
     device,
+    eval_precision,
     fingerprint,
     loop_config,
     max_length,
@@ -122,9 +123,10 @@ def main(argv=None) -> None:
                         {"pretrained": fingerprint(args.pretrained), **run_params}, languages,
                         mlm, epochs=inter.epochs)
             for spec in specs:
-                dev = evaluate_target(model, tokenizer, spec, args.data, ["en"], "validation",
-                                      params.eval.batch_size, max_length(params, spec.type),
-                                      params.train.doc_stride)
+                with eval_precision(params.train):
+                    dev = evaluate_target(model, tokenizer, spec, args.data, ["en"],
+                                          "validation", params.eval.batch_size,
+                                          max_length(params, spec.type), params.train.doc_stride)
                 metrics.update(summarise(spec.name, dev))
             tracking.log_metrics(metrics)
         with publish(args.out) as tmp:

@@ -2,7 +2,8 @@
 
 A phase supplies a model, a ``loss_fn(model, batch) -> dict`` whose ``"loss"`` is optimised
 (other entries are logged), and a ``batch(step)`` function. The loop owns AdamW, warmup and
-linear decay, gradient accumulation, clipping, bf16 autocast, checkpoints and resume.
+linear decay, gradient accumulation, clipping, bf16 autocast, checkpoints and resume, and
+cheap dropout masks on CPU.
 """
 
 import math
@@ -15,6 +16,7 @@ import torch
 from tqdm import tqdm
 
 from xstilts.train import checkpoint, distributed
+from xstilts.train.dropout import cheap_cpu_dropout
 
 LossFn = Callable[[torch.nn.Module, dict], dict[str, torch.Tensor]]
 
@@ -65,6 +67,11 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
           on_log: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, float]:
     """Train for ``cfg.steps`` optimizer steps; resume from ``resume_dir`` if it holds a
     checkpoint. Returns the mean of each logged loss over the final logging window."""
+    with cheap_cpu_dropout(model):
+        return _train(model, loss_fn, batch, cfg, resume_dir, on_log)
+
+
+def _train(model, loss_fn, batch, cfg, resume_dir, on_log) -> dict[str, float]:
     torch.manual_seed(cfg.seed)
     model.train()
     net = torch.compile(model) if cfg.compile else model
