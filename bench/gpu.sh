@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU figures of the benchmarks, XLM-R Base size in bf16: achieved FLOP/s and MFU at the
 # offline XNLI lengths, the loop against HF Trainer, then FLOP/s at 128 tokens and, compiled,
-# at up to 65k tokens per step. Usage: bash bench/gpu.sh [output folder] (default bench-gpu/;
-# each bench's output is saved there too)
+# at up to 131k tokens per step, with and without dropout. Usage: bash bench/gpu.sh [output
+# folder] (default bench-gpu/; each bench's output is saved there too)
 set -uo pipefail
 out=${1:-bench-gpu}
 mkdir -p "$out"
@@ -21,4 +21,11 @@ for shape in "32 128" "128 256" "256 256" "64 512"; do
     set -- $shape
     run "flops_b$1_len$2_compiled" python bench/flops.py "${base[@]}" --batch "$1" \
         --lengths "$2" "$2" --steps 20 --compile
+done
+# Without dropout (XLM-R's is 0.1), and where the time of the compiled step goes.
+run flops_b256_len256_compiled_profile python bench/flops.py "${base[@]}" --batch 256 \
+    --lengths 256 256 --steps 20 --compile --profile
+for batch in 256 512; do
+    run "flops_b${batch}_len256_compiled_nodropout" python bench/flops.py "${base[@]}" \
+        --batch "$batch" --lengths 256 256 --steps 20 --compile --dropout 0
 done

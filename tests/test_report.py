@@ -14,10 +14,10 @@ from xstilts.data.files import task_file, write_jsonl
 from xstilts.report import export, paper, plots, tables
 from xstilts.report.analysis import analyse
 from xstilts.report.checks import run_checks
-from xstilts.report.collect import Target, collect, constant_guess, language_scores
+from xstilts.report.collect import Target, collect, guessing_score, language_scores
 from xstilts.report.stats import estimate, gap, rank_correlation, task_score, xtreme_scores
 from xstilts.stages import report
-from xstilts.tasks import FINETUNE_TARGETS
+from xstilts.tasks import FINETUNE_TARGETS, RETRIEVAL_TARGETS
 
 ROOT = Path(__file__).resolve().parents[1]
 T975_DF1 = 12.706204736174698  # Student's t, 97.5% quantile, 1 degree of freedom (tables)
@@ -285,14 +285,24 @@ def write_xnli_test(data: Path, labels_by_lang: dict[str, list[str]]) -> None:
                     [{"sentence1": "a", "sentence2": "b", "gold_label": y} for y in labels])
 
 
-def test_constant_guess_is_the_most_frequent_labels_share(tmp_path):
+def test_guessing_score_is_the_most_frequent_labels_share(tmp_path):
     write_xnli_test(tmp_path, {"en": ["entailment"] * 3 + ["neutral"],
                                "xx": ["neutral"] * 2 + ["contradiction"] * 2})
     xnli = FINETUNE_TARGETS["xnli"]
-    assert constant_guess(tmp_path, xnli, ["en", "xx", "absent"]) == 75.0
-    assert constant_guess(tmp_path, xnli, ["xx"]) == 50.0
-    assert constant_guess(tmp_path / "nowhere", xnli, ["en"]) is None
-    assert constant_guess(tmp_path, FINETUNE_TARGETS["udpos"], ["en"]) is None  # F1
+    assert guessing_score(tmp_path, xnli, ["en", "xx", "absent"]) == 75.0
+    assert guessing_score(tmp_path, xnli, ["xx"]) == 50.0
+    assert guessing_score(tmp_path / "nowhere", xnli, ["en"]) is None
+    assert guessing_score(tmp_path, FINETUNE_TARGETS["udpos"], ["en"]) is None  # F1
+
+
+def test_guessing_a_retrieval_is_one_pick_among_the_candidates(tmp_path):
+    tatoeba = RETRIEVAL_TARGETS["tatoeba"]
+    for lang, n in (("xx", 4), ("yy", 5)):
+        write_jsonl(task_file(tmp_path, "tatoeba", "test", lang),
+                    [{"source_sentence": f"s{i}", "target_sentence": f"t{i}",
+                      "source_lang": "en", "target_lang": lang} for i in range(n)])
+    assert guessing_score(tmp_path, tatoeba, ["en", "xx", "yy"]) == 25.0
+    assert guessing_score(tmp_path, RETRIEVAL_TARGETS["bucc"], ["xx"]) is None  # F1
 
 
 def test_scores_at_the_most_frequent_labels_share_are_not_above_chance(tmp_path):

@@ -45,23 +45,27 @@ def read_metrics(path: Path) -> dict:
     return data
 
 
-def constant_guess(data_dir: Path, spec, languages: list[str]) -> float | None:
-    """Accuracy (points) of always answering the most frequent label of the scored split,
-    the highest over the languages that have the file. A classifier that has collapsed to
-    one class scores this, so it is the chance level an accuracy must beat (XNLI's three
-    labels are not exactly a third each). None for tasks without labels or files."""
-    if spec.metric != "accuracy" or not spec.labels:
+def guessing_score(data_dir: Path, spec, languages: list[str]) -> float | None:
+    """Accuracy (points) of guessing on the scored split, the highest over the languages that
+    have the file: always answering the most frequent label (a classifier collapsed to one
+    class scores this, and XNLI's three labels are not exactly a third each), or, for
+    retrieval, picking one of the candidates at random. None for other metrics or no files."""
+    if spec.metric != "accuracy" or not (spec.labels or spec.type == "retrieval"):
         return None
     best = None
     for lang in languages:
         path = task_file(data_dir, spec.name, spec.eval_split, lang)
         if not path.is_file():
             continue
-        labels = [label_id(spec, r[spec.label_field], str(path))
-                  for r in load_records(data_dir, spec, spec.eval_split, lang)]
-        if labels:
+        records = list(load_records(data_dir, spec, spec.eval_split, lang))
+        if not records:
+            continue
+        if spec.type == "retrieval":  # each query's answer is one of the file's sentences
+            share = 100 / len(records)
+        else:
+            labels = [label_id(spec, r[spec.label_field], str(path)) for r in records]
             share = 100 * Counter(labels).most_common(1)[0][1] / len(labels)
-            best = share if best is None else max(best, share)
+        best = share if best is None else max(best, share)
     return best
 
 

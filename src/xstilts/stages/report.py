@@ -18,7 +18,7 @@ from xstilts.data.files import publish, write_json
 from xstilts.report import export, plots, tables
 from xstilts.report.analysis import analyse
 from xstilts.report.checks import run_checks
-from xstilts.report.collect import collect, constant_guess
+from xstilts.report.collect import collect, guessing_score
 from xstilts.stages.common import parse, run
 from xstilts.tasks import FINETUNE_TARGETS, RETRIEVAL_TARGETS
 
@@ -34,11 +34,12 @@ def main(argv=None) -> None:
     distance = {code: spec["distance"] for code, spec in
                 json.loads((args.data / "languages.json").read_text()).items()}
     # Chance of an accuracy: the better of uniform guessing and always answering the most
-    # frequent label, so a classifier collapsed to one class never counts as above chance.
+    # frequent label, so a classifier collapsed to one class never counts as above chance;
+    # of retrieval accuracy, a random pick among the candidates.
     specs = {**FINETUNE_TARGETS, **RETRIEVAL_TARGETS}
     for name in [*params.finetune.targets, *params.eval.retrieval_tasks]:
         spec = specs.get(name)
-        guess = spec and constant_guess(args.data, spec, params.data.languages)
+        guess = spec and guessing_score(args.data, spec, params.data.languages)
         if guess:
             specs[name] = replace(spec, chance=max(spec.chance, guess / 100))
     targets, notes = collect(args.finetune_metrics, args.retrieval_metrics,

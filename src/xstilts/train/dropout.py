@@ -1,8 +1,8 @@
 """Dropout masks at a quarter of the cost on CPU, used by the loop while it trains there.
 
 torch's CPU dropout draws one double per element from its mt19937 generator (``bernoulli_``):
-17 % of an fp32 training step of the offline model and a quarter of a bf16 one. Here one 32-bit
-draw of the same generator masks two elements (16 bits each, the keep probability rounded to
+17 % of an fp32 training step of the offline model and a quarter of a bf16 one. Here one 64-bit
+draw of the same generator masks four elements (16 bits each, the keep probability rounded to
 1/65,536 and the scale computed from the rounded value), so seeding and the RNG state saved in
 checkpoints work as before. Attention dropout happens inside SDPA, out of reach of module
 swaps, so the encoder's attention runs through a registered function that applies the same
@@ -24,8 +24,9 @@ ATTENTION = "xstilts_cpu_dropout"
 def inverted_dropout(x: torch.Tensor, p: float) -> torch.Tensor:
     """Inverted dropout of ``x`` (training mode) with 16-bit random draws."""
     threshold = round((1.0 - p) * 65536)
-    words = torch.empty((x.numel() + 1) // 2, dtype=torch.int32, device=x.device)
-    draws = words.random_(-2 ** 31, 2 ** 31).view(torch.int16)[:x.numel()].view(x.shape)
+    words = torch.empty((x.numel() + 3) // 4, dtype=torch.int64, device=x.device)
+    # random_(min, None) fills the whole int64 range: four uniform 16-bit draws per word.
+    draws = words.random_(-2 ** 63, None).view(torch.int16)[:x.numel()].view(x.shape)
     keep = (draws < threshold - 32768).to(x.dtype).mul_(65536 / threshold)
     return x * keep
 
