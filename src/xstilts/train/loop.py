@@ -71,7 +71,9 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
         return _train(model, loss_fn, batch, cfg, resume_dir, on_log)
 
 
-def _train(model, loss_fn, batch, cfg, resume_dir, on_log) -> dict[str, float]:
+def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
+           cfg: LoopConfig, resume_dir: Path | None,
+           on_log: Callable[[int, dict[str, float]], None] | None) -> dict[str, float]:
     torch.manual_seed(cfg.seed)
     model.train()
     net = torch.compile(model) if cfg.compile else model
