@@ -1,6 +1,7 @@
 """Wall time and peak memory of every DVC stage of a `dvc repro`.
 
     python bench/pipeline.py            # dvc repro --force in this repository
+    python bench/pipeline.py --quick    # the README's quick profile, as a `dvc exp run`
     python bench/pipeline.py -- -s report   # extra arguments go to dvc repro
 
 Each stage prints "[xstilts] <stage>: <s> s, peak RSS <MiB> MiB" when it ends; the wall
@@ -14,11 +15,17 @@ import time
 
 STAGE = re.compile(r"Running stage '([^']+)'")
 PEAK = re.compile(r"\[xstilts\] (\S+): .* peak RSS (\d+) MiB")
+# The README's quick profile: 3 intermediate settings x 4 targets, Tatoeba for retrieval.
+QUICK = ["-S", "intermediate.tasks=[none,mnli,squad]",
+         "-S", "finetune.targets=[xnli,udpos,panx,xquad]",
+         "-S", "eval.retrieval_tasks=[tatoeba]"]
 
 
 def main(argv: list[str]) -> None:
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
-    cmd = ["dvc", "repro", "--force", *extra]
+    quick = "--quick" in argv[:argv.index("--") if "--" in argv else len(argv)]
+    cmd = ["dvc", "exp", "run", "--force", *QUICK, *extra] if quick else \
+        ["dvc", "repro", "--force", *extra]
     rows: list[list] = []  # [stage, seconds, peak MiB]
     log: list[str] = []
     start = last = time.perf_counter()
@@ -37,14 +44,15 @@ def main(argv: list[str]) -> None:
     if rows:
         rows[-1][1] = time.perf_counter() - last
     if proc.returncode:
-        sys.exit("".join(log[-30:]) + f"dvc repro failed with exit code {proc.returncode}")
+        sys.exit("".join(log[-30:]) + f"{' '.join(cmd[:3])} failed with exit code "
+                 f"{proc.returncode}")
     total = time.perf_counter() - start
     print(f"{'stage':<45} {'wall s':>8} {'peak RSS MiB':>13}")
     for stage, seconds, peak in rows:
         print(f"{stage:<45} {seconds:8.1f} {peak if peak is not None else '-':>13}")
     peaks = [p for _, _, p in rows if p is not None]
-    print(f"pipeline: {len(rows)} stages, {total / 60:.1f} min wall, "
-          f"largest peak RSS {max(peaks, default=0)} MiB")
+    print(f"{'quick profile' if quick else 'pipeline'}: {len(rows)} stages, "
+          f"{total / 60:.1f} min wall, largest peak RSS {max(peaks, default=0)} MiB")
 
 
 if __name__ == "__main__":
