@@ -104,6 +104,8 @@ MALFORMED = [
     ("eval.retrieval_tasks", ["xnli"], "eval.retrieval_tasks"),
     ("eval.batch_size", 0, "eval.batch_size"),
     ("eval.retrieval_layer", "last", "eval.retrieval_layer"),
+    ("eval.retrieval_layer", 5, "eval.retrieval_layer"),  # the offline encoder has 4 layers
+    ("eval.retrieval_layer", -6, "eval.retrieval_layer"),
     ("tracking.experiment", "", "tracking.experiment"),
     ("tracking.uri", 5, "tracking.uri"),
     ("lerning_rate", 0.1, "lerning_rate"),  # unknown top-level key

@@ -147,7 +147,9 @@ class FinetuneParams(Section):
 class EvalParams(Section):
     batch_size: PositiveInt = 64  # 64 evaluates faster than 256 on CPU caches
     retrieval_tasks: list[str] = Field(default_factory=lambda: ["tatoeba"])
-    retrieval_layer: Int = -1  # hidden layer whose mean-pooled states embed sentences
+    # Hidden layer whose mean-pooled states embed sentences (0: embeddings, -1: last).
+    # XTREME reads a middle layer: 7 of 12 (mBERT), 13 of 24 (XLM-R Large).
+    retrieval_layer: Int = -1
     retrieval_max_length: MaxLength = 128  # XTREME: 512
 
     @model_validator(mode="after")
@@ -230,6 +232,12 @@ class Params(Section):
                                  f"(pretrain.max_length {self.pretrain.max_length})")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds: a seed is listed twice")
+        layers = self.pretrain.layers  # the offline encoder's; a hub encoder's are unknown here
+        if self.data.source == "synthetic" and not -layers - 1 <= self.eval.retrieval_layer \
+                <= layers:
+            raise ValueError(f"eval.retrieval_layer: {self.eval.retrieval_layer} is not a layer "
+                             f"of the {layers}-layer offline encoder (0: embeddings, {layers} "
+                             "or -1: last)")
         return self
 
     @model_validator(mode="after")
