@@ -313,5 +313,9 @@ def test_scores_at_the_most_frequent_labels_share_are_not_above_chance(tmp_path)
     report.main(args)
     summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
     assert summary["checks"]["all_above_chance"] is False
-    assert "### xnli (accuracy, classification; chance 90.0)" in (
-        tmp_path / "reports" / "results.md").read_text()
+    # Every XNLI cell (2 intermediate x 3 languages) is counted; Tatoeba's 6 are above chance.
+    assert summary["checks"]["cells_at_or_below_chance"] == 6
+    assert summary["checks"]["non_english_cells"] == 12
+    results = (tmp_path / "reports" / "results.md").read_text()
+    assert "### xnli (accuracy, classification; chance 90.0)" in results
+    assert "at or below chance: 6 of 12 cells (xnli 6)" in results
