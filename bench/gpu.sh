@@ -29,3 +29,7 @@ for batch in 256 512; do
     run "flops_b${batch}_len256_compiled_nodropout" python bench/flops.py "${base[@]}" \
         --batch "$batch" --lengths 256 256 --steps 20 --compile --dropout 0
 done
+# Max-autotune over cuBLAS's own kernels only (Triton's GEMM templates take minutes to tune).
+TORCHINDUCTOR_MAX_AUTOTUNE_GEMM_BACKENDS=ATEN run flops_b512_len256_autotune_aten_nodropout \
+    python bench/flops.py "${base[@]}" --batch 512 --lengths 256 256 --steps 12 \
+    --compile-mode max-autotune-no-cudagraphs --dropout 0
