@@ -22,8 +22,8 @@ QUICK = ["-S", "intermediate.tasks=[none,mnli,squad]",
 
 
 def main(argv: list[str]) -> None:
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
-    quick = "--quick" in argv[:argv.index("--") if "--" in argv else len(argv)]
+    split = argv.index("--") if "--" in argv else len(argv)
+    quick, extra = "--quick" in argv[:split], argv[split + 1:]
     cmd = ["dvc", "exp", "run", "--force", *QUICK, *extra] if quick else \
         ["dvc", "repro", "--force", *extra]
     rows: list[list] = []  # [stage, seconds, peak MiB]

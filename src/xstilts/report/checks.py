@@ -46,12 +46,12 @@ def above_chance(study: Study) -> Check:
             below[t.name] = n
         low, inter, lang = min(scored)
         parts.append(f"{t.name} {low:.1f} ({inter}, {lang}; chance {t.chance:.1f})")
-    text = "lowest per target: " + "; ".join(parts)
+    text, n_below = "lowest per target: " + "; ".join(parts), sum(below.values())
     if below:
-        text += (f"; at or below chance: {sum(below.values())} of {total} cells ("
+        text += (f"; at or below chance: {n_below} of {total} cells ("
                  + ", ".join(f"{name} {n}" for name, n in below.items()) + ")")
     return Check("Every non-English score above chance", _yes(not below), text,
-                 {"all_above_chance": not below, "cells_at_or_below_chance": sum(below.values()),
+                 {"all_above_chance": not below, "cells_at_or_below_chance": n_below,
                   "non_english_cells": total})
 
 
