@@ -35,13 +35,14 @@ from xstilts.train.objectives import SparseMLM, masked_lm, task_loss
 def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir: Path,
                 params, steps: int, seed: int, resume_key: dict,
                 languages: tuple[str, ...] = ("en",), mlm=None, epochs: float | None = None,
-                grad_accum: int | None = None) -> dict[str, float]:
+                grad_accum: int | None = None, lr: float | None = None) -> dict[str, float]:
     """Train the encoder and one head per job (head name -> the task whose train set it
     learns from) on the train files of ``languages``; several jobs are sampled per step with
     ``intermediate.temperature``. With ``mlm`` (a masked-LM model sharing ``model``'s
     encoder), a share ``intermediate.mlm_weight`` of the steps continues multilingual MLM
     on the phase-0 corpora, the paper's mixed objective. With ``epochs``, the number of steps
-    is that many passes over the training examples at the effective batch size."""
+    is that many passes over the training examples at the effective batch size; ``lr``
+    replaces ``train.lr`` (phase 1's own rate)."""
     batchers = {}
     for head, spec in jobs.items():
         model.add_head(head, spec.type, spec.num_labels, params.train.pooling)
@@ -54,7 +55,7 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
     if epochs:
         effective = params.train.batch_size * (grad_accum or params.train.grad_accum)
         steps = math.ceil(epochs * sum(len(b.examples) for b in batchers.values()) / effective)
-    cfg = loop_config(params.train, steps, params.train.lr, seed, grad_accum)
+    cfg = loop_config(params.train, steps, lr or params.train.lr, seed, grad_accum)
     label = next(iter(jobs)) if len(jobs) == 1 else "multi"
     fixed = {}
     if mlm is not None and distributed.active():
@@ -121,7 +122,7 @@ def main(argv=None) -> None:
             train_heads(model, tokenizer, {s.name: s for s in specs}, args.data, params,
                         inter.steps, args.seed,
                         {"pretrained": fingerprint(args.pretrained), **run_params}, languages,
-                        mlm, epochs=inter.epochs)
+                        mlm, epochs=inter.epochs, lr=inter.lr)
             for spec in specs:
                 with eval_precision(params.train):
                     dev = evaluate_target(model, tokenizer, spec, args.data, ["en"],
