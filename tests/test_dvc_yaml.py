@@ -25,3 +25,10 @@ def test_every_stage_runs_an_existing_module():
     for name, stage in PIPELINE["stages"].items():
         module = re.search(r"python -m (\S+)", stage["cmd"]).group(1)
         assert importlib.util.find_spec(module) is not None, f"{name}: {module}"
+
+
+def test_intermediate_stage_tracks_every_phase_1_setting():
+    # An untracked key would leave the checkpoints of an experiment that changes it stale.
+    tracked = set(PIPELINE["stages"]["intermediate"]["params"])
+    settings = {f"intermediate.{key}" for key in PARAMS["intermediate"] if key != "tasks"}
+    assert settings <= tracked
