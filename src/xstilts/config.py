@@ -110,8 +110,7 @@ class TrainParams(Section):
 class IntermediateParams(Section):
     tasks: list[str] = Field(default_factory=lambda: ["none", "mnli"], min_length=1)
     steps: PositiveInt = 500
-    lr: PositiveFloat | None = None  # None: train.lr. English-only training at the target
-    # tasks' rate pulls English away from the other languages (a forgetting of alignment)
+    lr: PositiveFloat | None = None  # phase 1's own learning rate; None: train.lr
     translated: Bool = False  # train on the task's data in every language (translate-train)
     temperature: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0  # multi-task
     # sampling: task probability ~ size ** (1 / temperature); 1 = proportional to size
