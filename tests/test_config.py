@@ -101,6 +101,8 @@ MALFORMED = [
     ("finetune.targets", [], "finetune.targets"),
     ("finetune.targets", ["tatoeba"], "finetune.targets"),  # retrieval: never fine-tuned
     ("finetune.steps", -3, "finetune.steps"),
+    ("finetune.lr", {"xnli": 0}, "finetune.lr"),
+    ("finetune.lr", {"bucc": 1e-4}, "finetune"),  # retrieval targets are never fine-tuned
     ("eval.retrieval_tasks", ["xnli"], "eval.retrieval_tasks"),
     ("eval.batch_size", 0, "eval.batch_size"),
     ("eval.retrieval_layer", "last", "eval.retrieval_layer"),

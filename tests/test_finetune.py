@@ -15,8 +15,9 @@ def params(**finetune) -> Params:
 
 def test_xquad_and_mlqa_share_the_squad_fine_tuning():
     groups = recipes(["xnli", "xquad", "mlqa", "tydiqa"], params())
-    assert groups == {("xnli", None, None): ["xnli"], ("squad", None, None): ["xquad", "mlqa"],
-                      ("tydiqa", None, None): ["tydiqa"]}
+    assert groups == {("xnli", None, None, None): ["xnli"],
+                      ("squad", None, None, None): ["xquad", "mlqa"],
+                      ("tydiqa", None, None, None): ["tydiqa"]}
 
 
 def test_targets_with_their_own_settings_are_fine_tuned_apart():
@@ -24,3 +25,6 @@ def test_targets_with_their_own_settings_are_fine_tuned_apart():
     assert list(groups.values()) == [["xquad"], ["mlqa"]]
     groups = recipes(["xquad", "mlqa"], params(effective_batch_size={"xquad": 64}))
     assert list(groups.values()) == [["xquad"], ["mlqa"]]
+    groups = recipes(["xquad", "mlqa"], params(lr={"mlqa": 3e-4}))
+    assert groups == {("squad", None, None, None): ["xquad"],
+                      ("squad", None, None, 3e-4): ["mlqa"]}

@@ -134,11 +134,12 @@ class FinetuneParams(Section):
     epochs: dict[str, PositiveFloat] = Field(default_factory=dict)  # per target; else steps
     effective_batch_size: dict[str, PositiveInt] = Field(default_factory=dict)  # per target;
     # else train.batch_size x train.grad_accum
+    lr: dict[str, PositiveFloat] = Field(default_factory=dict)  # per target; else train.lr
 
     @model_validator(mode="after")
     def _known_targets(self):
-        unknown = [t for t in [*self.targets, *self.epochs, *self.effective_batch_size]
-                   if t not in FINETUNE_TARGETS]
+        unknown = [t for t in [*self.targets, *self.epochs, *self.effective_batch_size,
+                               *self.lr] if t not in FINETUNE_TARGETS]
         if unknown:
             raise ValueError(f"finetune.targets: unknown {unknown}; "
                              f"allowed: {sorted(FINETUNE_TARGETS)}")

@@ -35,13 +35,13 @@ from xstilts.tasks import FINETUNE_TARGETS, TASKS
 
 def recipes(targets: list[str], params) -> dict[tuple, list[str]]:
     """Targets grouped by what their fine-tuning depends on: (training task, epochs,
-    effective batch size) -> targets scored with that one model."""
+    effective batch size, learning rate) -> targets scored with that one model."""
     ft = params.finetune
     groups: dict[tuple, list[str]] = {}
     for target in targets:
         spec = FINETUNE_TARGETS[target]
         key = (spec.train_from or spec.name, ft.epochs.get(target),
-               ft.effective_batch_size.get(target))
+               ft.effective_batch_size.get(target), ft.lr.get(target))
         groups.setdefault(key, []).append(target)
     return groups
 
@@ -72,7 +72,7 @@ def main(argv=None) -> None:
     trained_on: dict[str, str] = {}  # target -> directory of its model under --out
     with tracking.stage_run(params, "finetune", f"finetune-{name}", run_params), \
             publish(args.out) as tmp:
-        for (train_task, epochs, effective), group in recipes(targets, params).items():
+        for (train_task, epochs, effective, lr), group in recipes(targets, params).items():
             folder = train_task if train_task not in trained_on.values() else group[0]
             seed_everything(args.seed)
             model, tokenizer = load_task_model(args.model)
@@ -84,10 +84,11 @@ def main(argv=None) -> None:
                         ft.steps, args.seed,
                         {"model": model_hash, "intermediate": args.intermediate,
                          "seed": args.seed, "train_task": train_task, "epochs": epochs,
-                         "effective": effective, "train": params.train.model_dump(),
+                         "effective": effective, "lr": lr, "train": params.train.model_dump(),
                          "steps": ft.steps},
                         epochs=epochs,
-                        grad_accum=effective // params.train.batch_size if effective else None)
+                        grad_accum=effective // params.train.batch_size if effective else None,
+                        lr=lr)
             for target in group:
                 spec = FINETUNE_TARGETS[target]
                 with eval_precision(params.train):
