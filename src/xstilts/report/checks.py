@@ -125,7 +125,8 @@ def which_help_most(study: Study) -> Check:
     overlap = [i for i in top if any(i == p or i.startswith(p + "_")
                                      for p in paper.BEST_INTERMEDIATES)]
     text = (f"top gains: {top or 'none positive'}; paper's best overall: "
-            f"{list(paper.BEST_INTERMEDIATES)}; shared: {overlap or 'none'}")
+            f"{list(paper.BEST_INTERMEDIATES)} (SQuAD of either version); "
+            f"shared: {overlap or 'none'}")
     return Check(name, _yes(bool(overlap)), text, {"top_matches_paper": len(overlap)})
 
 
