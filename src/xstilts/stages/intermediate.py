@@ -41,8 +41,8 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
     ``intermediate.temperature``. With ``mlm`` (a masked-LM model sharing ``model``'s
     encoder), a share ``intermediate.mlm_weight`` of the steps continues multilingual MLM
     on the phase-0 corpora, the paper's mixed objective. With ``epochs``, the number of steps
-    is that many passes over the training examples at the effective batch size; ``lr``
-    replaces ``train.lr`` (phase 1's own rate)."""
+    is that many passes over the training examples at the effective batch size; ``lr`` (a
+    phase's or a target's own rate) replaces ``train.lr``."""
     batchers = {}
     for head, spec in jobs.items():
         model.add_head(head, spec.type, spec.num_labels, params.train.pooling)
