@@ -72,6 +72,28 @@ def test_splits_and_languages_draw_from_separate_streams(world):
     assert [len(s.split()) for s in en] != [len(s.split()) for s in lat75]
 
 
+
+def test_parallel_corpus_lines_carry_their_english_translation(world):
+    """TLM lines: the language's sentences and, before or after them, the same in English."""
+    def sentences(line):
+        return [s.strip() for s in line.split(" . ") if s.strip()]
+
+    orders = Counter()
+    for line in take(datasets.corpus(world, "grk05nv", 60, parallel=1.0)):
+        parts = sentences(line)
+        half = len(parts) // 2
+        assert len(parts) == 2 * half
+        first, second = parts[:half], parts[half:]
+        english = [p for p in (first, second) if " ".join(p).isascii()]
+        assert len(english) == 1, line  # Greek-script words mark the other half
+        orders[english[0] is first] += 1
+    assert orders[True] and orders[False]
+    # English lines have no translation to carry, and parallel=0 leaves every line alone.
+    assert (take(datasets.corpus(world, "en", 30, parallel=1.0))
+            == take(datasets.corpus(world, "en", 30)))
+    plain = take(datasets.corpus(world, "grk05nv", 200, code_switch=0.0))
+    assert not any(" ".join(sentences(line)[-1:]).isascii() for line in plain)
+
 def test_lexicon_does_not_depend_on_the_other_languages_of_the_world():
     small = World((LANGUAGES_BY_CODE["en"], LANGUAGES_BY_CODE["grk05nv"]), seed=3)
     full = World(DEFAULT_LANGUAGES, seed=3)

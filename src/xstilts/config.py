@@ -57,6 +57,7 @@ class WorldParams(Section):
     eval_size: PositiveInt = 600  # dev and test examples per language
     tatoeba_size: PositiveInt = 500  # parallel pairs (retrieval tasks) per language
     code_switch: Fraction = 0.6  # share of non-English corpus lines with English words mixed in
+    parallel: Fraction = 0.1  # share of non-English corpus lines beside their English translation
 
 
 class TokenizerParams(Section):

@@ -36,7 +36,8 @@ def generate(out: Path, world: World, sizes, translated: bool = False) -> dict[s
                {code: datasets.lexicon_table(lex) for code, lex in world.lexicons.items()})
     (out / "corpus").mkdir()
     for lang in world.codes:
-        lines = list(datasets.corpus(world, lang, sizes.corpus_sentences, sizes.code_switch))
+        lines = list(datasets.corpus(world, lang, sizes.corpus_sentences,
+                                     sizes.code_switch, sizes.parallel))
         (out / "corpus" / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts[f"corpus/{lang}.txt"] = len(lines)
     for spec in TASKS.values():

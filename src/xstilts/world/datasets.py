@@ -19,17 +19,26 @@ def _rng(world: World, *parts) -> random.Random:
     return random.Random(":".join(map(str, (world.seed, *parts))))
 
 
-def corpus(world: World, lang: str, n: int, code_switch: float = 0.0) -> Iterator[str]:
-    """Monolingual lines of one to three sentences; each language has its own meanings.
+def corpus(world: World, lang: str, n: int, code_switch: float = 0.0,
+           parallel: float = 0.0) -> Iterator[str]:
+    """Lines of one to three sentences; each language's lines have their own meanings.
 
-    A share ``code_switch`` of the lines mixes in English words, as web text in most
-    languages does; it is the signal that ties a language's words to English ones when
-    they share no spelling.
+    A share ``parallel`` of a language's lines carry their English translation beside them,
+    before or after, as bilingual web pages do: masked LM on such a line is XLM's translation
+    language modelling (TLM), which ties a language's clause order and case marking to
+    English's where shared words cannot. A share ``code_switch`` of the other lines mixes
+    in English words, as web text in most languages does; it ties a language's words to
+    English ones when they share no spelling.
     """
-    rng, lex = _rng(world, "corpus", lang), world.lexicons[lang]
+    rng, lex, en = _rng(world, "corpus", lang), world.lexicons[lang], world.lexicons["en"]
     for _ in range(n):
-        sentences = [realise(c, lex) for c in document(rng)]
-        if lang != "en" and rng.random() < code_switch:
+        meanings = document(rng)
+        sentences = [realise(c, lex) for c in meanings]
+        if lang != "en" and rng.random() < parallel:
+            pair = [sentences, [realise(c, en) for c in meanings]]
+            rng.shuffle(pair)
+            sentences = [*pair[0], *pair[1]]
+        elif lang != "en" and rng.random() < code_switch:
             sentences = [switch_words(tokens, rng) for tokens in sentences]
         yield " ".join(text(tokens) for tokens in sentences)
 
