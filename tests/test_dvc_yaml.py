@@ -38,3 +38,11 @@ def test_intermediate_stage_tracks_every_phase_1_setting():
     tracked = set(PIPELINE["stages"]["intermediate"]["params"])
     settings = {f"intermediate.{key}" for key in PARAMS["intermediate"] if key != "tasks"}
     assert settings <= tracked
+
+
+def test_phase_0_is_one_encoder_for_every_seed():
+    # `seeds` experiments must reuse phase 0 and 0b from the cache, not retrain them.
+    for name in ("pretrain", "pretrain_clip"):
+        tracked = set(PIPELINE["stages"][name]["params"])
+        assert "seeds" not in tracked, name
+        assert tracked & {"pretrain", "pretrain.seed"}, name

@@ -57,7 +57,7 @@ class WorldParams(Section):
     eval_size: PositiveInt = 600  # dev and test examples per language
     tatoeba_size: PositiveInt = 500  # parallel pairs (retrieval tasks) per language
     code_switch: Fraction = 0.6  # share of non-English corpus lines with English words mixed in
-    parallel: Fraction = 0.1  # share of non-English corpus lines beside their English translation
+    parallel: Fraction = 0.0  # share of non-English corpus lines beside their English translation
 
 
 class TokenizerParams(Section):
@@ -65,6 +65,9 @@ class TokenizerParams(Section):
 
 
 class PretrainParams(Section):
+    # Phase 0 (and 0b) trains one encoder that every seed of phases 1-3 starts from, as a
+    # released checkpoint is: `seeds` experiments reuse it from the cache.
+    seed: NonNegativeInt = 0
     hidden_size: PositiveInt = 128
     layers: PositiveInt = 4
     heads: PositiveInt = 4

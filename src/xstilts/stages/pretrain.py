@@ -51,7 +51,7 @@ def main(argv=None) -> None:
         return
     files = [args.corpus / f"{lang}.txt" for lang in params.data.languages]
     lines = [line for f in files for line in read_lines(f)]
-    seed = params.seeds[0]
+    seed = params.pretrain.seed
     seed_everything(seed)
     p, t = params.pretrain, params.train
     with tracking.stage_run(params, "pretrain", "pretrain",
@@ -65,7 +65,7 @@ def main(argv=None) -> None:
         # MLM batches are large already: no accumulation whatever train.grad_accum says.
         cfg = loop_config(t, p.steps, p.lr, seed, grad_accum=1)
         loss = masked_lm(tokenizer.mask_token_id, len(tokenizer), p.mask_prob)
-        reads = {"seeds", "data", "world", "tokenizer", "pretrain", "train"}
+        reads = {"data", "world", "tokenizer", "pretrain", "train"}
         final = train(SparseMLM(model), loss, batcher.batch, cfg,
                       resume_dir("pretrain", params.model_dump(include=reads)),
                       on_log=lambda step, m: tracking.log_metrics({"mlm/loss": m["loss"]}, step))

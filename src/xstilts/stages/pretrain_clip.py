@@ -227,7 +227,7 @@ def main(argv=None) -> None:
         p.add_argument("--metrics", type=Path, required=True)
 
     args, params = parse(__doc__, argv, add)
-    seed = params.seeds[0]
+    seed = params.pretrain.seed  # one phase-0b encoder for every seed, as phase 0
     seed_everything(seed)
     if params.encoder == "xlmr":  # no phase 0b: later phases start from the MLM encoder
         with publish(args.out) as tmp:

@@ -34,7 +34,8 @@ def corpus(world: World, lang: str, n: int, code_switch: float = 0.0,
     for _ in range(n):
         meanings = document(rng)
         sentences = [realise(c, lex) for c in meanings]
-        if lang != "en" and rng.random() < parallel:
+        # No draw when off: a corpus without TLM lines does not depend on the option.
+        if lang != "en" and parallel and rng.random() < parallel:
             pair = [sentences, [realise(c, en) for c in meanings]]
             rng.shuffle(pair)
             sentences = [*pair[0], *pair[1]]
