@@ -72,7 +72,6 @@ def test_splits_and_languages_draw_from_separate_streams(world):
     assert [len(s.split()) for s in en] != [len(s.split()) for s in lat75]
 
 
-
 def test_parallel_corpus_lines_carry_their_english_translation(world):
     """TLM lines: the language's sentences and, before or after them, the same in English."""
     def sentences(line):

@@ -25,8 +25,8 @@ def corpus(world: World, lang: str, n: int, code_switch: float = 0.0,
 
     A share ``parallel`` of a language's lines carry their English translation beside them,
     before or after, as bilingual web pages do: masked LM on such a line is XLM's translation
-    language modelling (TLM), which ties a language's clause order and case marking to
-    English's where shared words cannot. A share ``code_switch`` of the other lines mixes
+    language modelling (TLM), which ties whole sentences of a language to English ones where
+    shared words cannot. A share ``code_switch`` of the other lines mixes
     in English words, as web text in most languages does; it ties a language's words to
     English ones when they share no spelling.
     """
