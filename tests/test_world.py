@@ -93,6 +93,7 @@ def test_parallel_corpus_lines_carry_their_english_translation(world):
     plain = take(datasets.corpus(world, "grk05nv", 200, code_switch=0.0))
     assert not any(" ".join(sentences(line)[-1:]).isascii() for line in plain)
 
+
 def test_lexicon_does_not_depend_on_the_other_languages_of_the_world():
     small = World((LANGUAGES_BY_CODE["en"], LANGUAGES_BY_CODE["grk05nv"]), seed=3)
     full = World(DEFAULT_LANGUAGES, seed=3)

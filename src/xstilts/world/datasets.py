@@ -26,21 +26,22 @@ def corpus(world: World, lang: str, n: int, code_switch: float = 0.0,
     A share ``parallel`` of a language's lines carry their English translation beside them,
     before or after, as bilingual web pages do: masked LM on such a line is XLM's translation
     language modelling (TLM), which ties whole sentences of a language to English ones where
-    shared words cannot. A share ``code_switch`` of the other lines mixes
-    in English words, as web text in most languages does; it ties a language's words to
-    English ones when they share no spelling.
+    shared words cannot. A share ``code_switch`` of the other lines mixes in English words,
+    as web text in most languages does; it ties a language's words to English ones when they
+    share no spelling.
     """
     rng, lex, en = _rng(world, "corpus", lang), world.lexicons[lang], world.lexicons["en"]
     for _ in range(n):
         meanings = document(rng)
         sentences = [realise(c, lex) for c in meanings]
-        # No draw when off: a corpus without TLM lines does not depend on the option.
-        if lang != "en" and parallel and rng.random() < parallel:
-            pair = [sentences, [realise(c, en) for c in meanings]]
-            rng.shuffle(pair)
-            sentences = [*pair[0], *pair[1]]
-        elif lang != "en" and rng.random() < code_switch:
-            sentences = [switch_words(tokens, rng) for tokens in sentences]
+        if lang != "en":
+            # No draw when off: a corpus without TLM lines does not depend on the option.
+            if parallel and rng.random() < parallel:
+                pair = [sentences, [realise(c, en) for c in meanings]]
+                rng.shuffle(pair)
+                sentences = [*pair[0], *pair[1]]
+            elif rng.random() < code_switch:
+                sentences = [switch_words(tokens, rng) for tokens in sentences]
         yield " ".join(text(tokens) for tokens in sentences)
 
 
