@@ -16,11 +16,12 @@ from xstilts.world.concepts import (
     POSITIVE,
     RELATIONS,
     SIZES,
+    USUAL_HEIGHT,
     translatable_lemmas,
 )
 from xstilts.world.languages import DEFAULT_LANGUAGES, LANGUAGES_BY_CODE, Lexicon, World
 from xstilts.world.nli import nli_example
-from xstilts.world.scenes import clause
+from xstilts.world.scenes import clause, document
 from xstilts.world.syntax import Attribute, Employment, Locative, NounPhrase, Possession, realise
 
 CODES = [spec.code for spec in DEFAULT_LANGUAGES]
@@ -92,6 +93,27 @@ def test_parallel_corpus_lines_carry_their_english_translation(world):
             == take(datasets.corpus(world, "en", 30)))
     plain = take(datasets.corpus(world, "grk05nv", 200, code_switch=0.0))
     assert not any(" ".join(sentences(line)[-1:]).isascii() for line in plain)
+
+
+def _vertical(clauses):
+    """(figure higher by usual height, said "above") of every above/below locative."""
+    return [(USUAL_HEIGHT[c.subj.noun] > USUAL_HEIGHT[c.obj.noun], c.relation == "above")
+            for c in clauses if isinstance(c, Locative) and c.relation in ("above", "below")
+            and USUAL_HEIGHT[c.subj.noun] != USUAL_HEIGHT[c.obj.noun]]
+
+
+def test_text_reflects_how_things_usually_are_and_datasets_do_not():
+    """Monolingual text says what is usually higher is "above" and names small things first:
+    the statistics that tell "above" from "below" in a language sharing no word with English.
+    Dataset meanings stay uniform, so no label can be read off plausibility."""
+    rng = random.Random(5)
+    text = [c for _ in range(3000) for c in document(rng, usual=True)]
+    usual = _vertical(text)
+    assert sum(higher == above for higher, above in usual) / len(usual) > 0.8
+    figures = Counter(c.subj.noun for c in text if isinstance(c, Locative))
+    assert figures[NOUNS[0]] > 2 * figures[NOUNS[-1]]
+    uniform = _vertical(meanings(seed=5, n=6000))
+    assert 0.4 < sum(higher == above for higher, above in uniform) / len(uniform) < 0.6
 
 
 def test_lexicon_does_not_depend_on_the_other_languages_of_the_world():

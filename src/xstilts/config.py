@@ -58,6 +58,9 @@ class WorldParams(Section):
     tatoeba_size: PositiveInt = 500  # parallel pairs (retrieval tasks) per language
     code_switch: Fraction = 0.6  # share of non-English corpus lines with English words mixed in
     parallel: Fraction = 0.0  # share of non-English corpus lines beside their English translation
+    # usual: corpus text tells of things as they usually are (what is higher is mostly
+    # "above"); uniform: every object equally likely anywhere, as in the task datasets
+    corpus_scenes: Literal["usual", "uniform"] = "uniform"
 
 
 class TokenizerParams(Section):

@@ -37,7 +37,8 @@ def generate(out: Path, world: World, sizes, translated: bool = False) -> dict[s
     (out / "corpus").mkdir()
     for lang in world.codes:
         lines = list(datasets.corpus(world, lang, sizes.corpus_sentences,
-                                     sizes.code_switch, sizes.parallel))
+                                     sizes.code_switch, sizes.parallel,
+                                     usual=sizes.corpus_scenes == "usual"))
         (out / "corpus" / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts[f"corpus/{lang}.txt"] = len(lines)
     for spec in TASKS.values():

@@ -20,7 +20,7 @@ def _rng(world: World, *parts) -> random.Random:
 
 
 def corpus(world: World, lang: str, n: int, code_switch: float = 0.0,
-           parallel: float = 0.0) -> Iterator[str]:
+           parallel: float = 0.0, usual: bool = False) -> Iterator[str]:
     """Lines of one to three sentences; each language's lines have their own meanings.
 
     A share ``parallel`` of a language's lines carry their English translation beside them,
@@ -28,11 +28,11 @@ def corpus(world: World, lang: str, n: int, code_switch: float = 0.0,
     language modelling (TLM), which ties whole sentences of a language to English ones where
     shared words cannot. A share ``code_switch`` of the other lines mixes in English words,
     as web text in most languages does; it ties a language's words to English ones when they
-    share no spelling.
+    share no spelling. With ``usual`` the scenes are as things usually are (``scenes.document``).
     """
     rng, lex, en = _rng(world, "corpus", lang), world.lexicons[lang], world.lexicons["en"]
     for _ in range(n):
-        meanings = document(rng)
+        meanings = document(rng, usual=usual)
         sentences = [realise(c, lex) for c in meanings]
         if lang != "en":
             # No draw when off: a corpus without TLM lines does not depend on the option.
