@@ -122,6 +122,15 @@ def test_lexicon_does_not_depend_on_the_other_languages_of_the_world():
     assert small.lexicons["grk05nv"].forms == full.lexicons["grk05nv"].forms
 
 
+def test_borrowing_gives_one_language_english_words_and_leaves_the_world_alone(world):
+    lex = world.lexicons["lat10vm"]
+    loaned = world.borrowing("lat10vm", list(RELATIONS))
+    assert all(loaned.lexicons["lat10vm"].word(r) == r for r in RELATIONS)
+    assert {r: lex.word(r) for r in RELATIONS} != {r: r for r in RELATIONS}  # unchanged
+    assert loaned.lexicons["lat10vm"].word("ball") == lex.word("ball")
+    assert loaned.lexicons["grk05nv"] is world.lexicons["grk05nv"]
+
+
 def test_world_must_start_with_english():
     with pytest.raises(ValueError, match="'en'"):
         World((LANGUAGES_BY_CODE["lat75"], LANGUAGES_BY_CODE["en"]), seed=0)

@@ -8,6 +8,7 @@ about how each was built, e.g. ``lat50n`` = Latin script, 50 % shared words, nou
 order. Letters: n = adjectives after the noun, v = verb-final, m = case-suffix morphology.
 """
 
+import copy
 import random
 from dataclasses import dataclass
 from functools import cached_property
@@ -122,3 +123,12 @@ class World:
     @property
     def codes(self) -> list[str]:
         return [spec.code for spec in self.specs]
+
+    def borrowing(self, lang: str, lemmas) -> "World":
+        """A copy in which ``lang`` writes ``lemmas`` as English does, everything else as
+        before: probes which words an encoder failed to line up with English."""
+        lex = copy.copy(self.lexicons[lang])
+        lex.forms = {**lex.forms, **{lemma: lemma for lemma in lemmas}}
+        out = copy.copy(self)
+        out.lexicons = {**self.lexicons, lang: lex}
+        return out

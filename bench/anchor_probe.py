@@ -1,0 +1,133 @@
+"""Which words stop zero-shot transfer in the offline world: a target fine-tuned on English,
+scored in every language as generated and again with groups of words given their English form.
+
+Fine-tunes ``--target`` from a checkpoint with the study's settings (params.yaml: the target's
+steps or epochs and learning rate), then scores freshly generated validation records of each
+language, and of variants of it that borrow a group of English words (``+relations``: the five
+spatial relations; ``+copula``: those and "is"; ``+nouns``; ``+all``: every content word and
+the function words of a locative clause). Word order and case suffixes stay the language's own.
+A score that rises when a group is borrowed says the encoder did not line that group's words up
+with English; one that stays low with everything borrowed says the word order is in the way.
+English itself is also scored with each of the world's structural dials turned (all words still
+English's): verb-final order, adjectives after the noun, case suffixes. Before fine-tuning it
+prints, per language, how many of its own single-piece words have their English translation as
+nearest English word by input embedding (cosine), and where its relation words land.
+
+    python bench/anchor_probe.py --model models/intermediate/none-s0 --target pawsx
+    python bench/anchor_probe.py --model ... --target xnli --languages lat10vm grk05nv --seed 1
+
+Run it in a repository where `dvc repro` has produced the checkpoint and ``data/synthetic``.
+"""
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+import torch
+
+from xstilts.config import load_params
+from xstilts.data.features import encode
+from xstilts.eval.predict import predict_labels
+from xstilts.models.task_model import load_task_model
+from xstilts.stages.common import device, eval_precision, max_length, seed_everything
+from xstilts.stages.intermediate import train_heads
+from xstilts.tasks import FINETUNE_TARGETS, TASKS
+from xstilts.world.concepts import COLOURS, NOUNS, RELATIONS, SIZES, translatable_lemmas
+from xstilts.world.languages import LANGUAGES_BY_CODE, LanguageSpec, World
+from xstilts.world.registry import GENERATORS
+
+GROUPS = {
+    "+relations": list(RELATIONS),
+    "+copula": [*RELATIONS, "is"],
+    "+nouns": list(NOUNS),
+    "+all": [*RELATIONS, *NOUNS, *COLOURS, *SIZES, "is", "the", "of", "not", "in"],
+}
+
+# English words in another word order: languages that share every word with English.
+ENGLISH_WITH = {
+    "en_v": LanguageSpec("en_v", shared=1.0, verb_final=True),
+    "en_n": LanguageSpec("en_n", shared=1.0, adj_after_noun=True),
+    "en_m": LanguageSpec("en_m", shared=1.0, case_suffixes=True),
+}
+
+
+def nearest_english(embeddings: torch.Tensor, tokenizer, world: World, lang: str) -> str:
+    """How many of ``lang``'s own words (one subword piece, as their English translations)
+    have that translation as nearest English word, and the nearest of each relation."""
+    def piece(word):
+        ids = tokenizer(" " + word, add_special_tokens=False)["input_ids"]
+        return ids[0] if len(ids) == 1 else None
+
+    english = {lemma: i for lemma in translatable_lemmas() if (i := piece(lemma)) is not None}
+    vectors = torch.nn.functional.normalize(embeddings[list(english.values())], dim=-1)
+    hits, total, relations = 0, 0, []
+    for lemma in english:
+        form = world.lexicons[lang].word(lemma)
+        if form == lemma or (i := piece(form)) is None:
+            continue  # shared words are their own neighbours; multi-piece words have none
+        nearest = list(english)[int((vectors @ torch.nn.functional.normalize(
+            embeddings[i], dim=-1)).argmax())]
+        hits, total = hits + (nearest == lemma), total + 1
+        if lemma in RELATIONS:
+            relations.append(f"{lemma}->{nearest}")
+    return f"{lang}: {hits} of {total} words nearest their translation; {' '.join(relations)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, required=True, help="checkpoint to fine-tune")
+    parser.add_argument("--target", default="pawsx", choices=["pawsx", "xnli"])
+    parser.add_argument("--languages", nargs="+", help="default: data.languages")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--size", type=int, help="records per language (world.eval_size)")
+    parser.add_argument("--params", default="params.yaml")
+    args = parser.parse_args()
+    params = load_params(args.params)
+    if params.data.source != "synthetic":
+        raise SystemExit("error: data.source must be synthetic (the probe generates records)")
+    languages = list(dict.fromkeys(args.languages or params.data.languages))
+    if unknown := [c for c in languages if c not in LANGUAGES_BY_CODE]:
+        raise SystemExit(f"error: --languages: not a language of the offline world: {unknown}")
+    codes = ["en", *(c for c in languages if c != "en")]
+    world = World((*(LANGUAGES_BY_CODE[c] for c in codes), *ENGLISH_WITH.values()),
+                  params.world.seed)
+    # A probe leaves nothing behind: no resume checkpoints in checkpoints/.
+    params = params.model_copy(update={"train": params.train.model_copy(
+        update={"checkpoint_every": 0})})
+    spec, ft = FINETUNE_TARGETS[args.target], params.finetune
+    seed_everything(args.seed)
+    model, tokenizer = load_task_model(args.model)
+    embeddings = model.encoder.get_input_embeddings().weight.detach().float().cpu()
+    for lang in languages:
+        if lang != "en":
+            print(nearest_english(embeddings, tokenizer, world, lang))
+    model.to(device())
+    train_heads(model, tokenizer, {spec.name: TASKS[spec.name]}, Path("data/synthetic"), params,
+                ft.steps, args.seed, {"anchor_probe": True}, epochs=ft.epochs.get(spec.name),
+                lr=ft.lr.get(spec.name))
+    model.eval()
+    n = args.size or params.world.eval_size
+    print(f"{args.target} from {args.model}, seed {args.seed}, {n} validation records each")
+    print(f"{'language':<32} {'accuracy':>8}  predicted labels")
+    for lang in languages:
+        variants = {(lang, ""): world}
+        if lang == "en":
+            variants.update({(code, f" ({label})"): world for code, label in zip(
+                ENGLISH_WITH, ("verb-final", "adjective after noun", "case suffixes"))})
+        else:
+            variants.update({(lang, g): world.borrowing(lang, lemmas)
+                             for g, lemmas in GROUPS.items()})
+        for (code, group), w in variants.items():
+            records = list(GENERATORS[spec.name](w, "validation", code, n))
+            features = encode(spec, records, tokenizer, max_length(params, spec.type))
+            with eval_precision(params.train):
+                preds = predict_labels(model, spec.name, features, params.eval.batch_size,
+                                       tokenizer.pad_token_id)
+            gold = [f["labels"] for f in features]
+            accuracy = 100 * sum(p == g for p, g in zip(preds, gold)) / len(gold)
+            counts = Counter(spec.labels[p] for p in preds)
+            print(f"{lang + group:<32} {accuracy:8.1f}  {dict(sorted(counts.items()))}")
+
+
+if __name__ == "__main__":
+    main()
