@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from xstilts import tracking
 from xstilts.config import load_params
 from xstilts.data.features import encode
 from xstilts.eval.predict import predict_labels
@@ -102,9 +103,10 @@ def main() -> None:
         if lang != "en":
             print(nearest_english(embeddings, tokenizer, world, lang))
     model.to(device())
-    train_heads(model, tokenizer, {spec.name: TASKS[spec.name]}, Path("data/synthetic"), params,
-                ft.steps, args.seed, {"anchor_probe": True}, epochs=ft.epochs.get(spec.name),
-                lr=ft.lr.get(spec.name))
+    with tracking.untracked():
+        train_heads(model, tokenizer, {spec.name: TASKS[spec.name]}, Path("data/synthetic"),
+                    params, ft.steps, args.seed, {"anchor_probe": True},
+                    epochs=ft.epochs.get(spec.name), lr=ft.lr.get(spec.name))
     model.eval()
     n = args.size or params.world.eval_size
     print(f"{args.target} from {args.model}, seed {args.seed}, {n} validation records each")

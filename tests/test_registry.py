@@ -86,3 +86,19 @@ def test_store_lost_mid_run_keeps_training(tmp_path, monkeypatch, capsys):
         tracking.log_metrics({"mlm/loss": 0.9}, step=2)
         assert tracking.register_if_best("xnli", 0.5, tmp_path, {}) is None
     assert "stopped answering" in capsys.readouterr().err
+
+
+def test_untracked_training_leaves_no_store_behind(tmp_path, monkeypatch):
+    """Probes train outside a stage: MLflow must not start a stray run and store in the
+    working directory, and recording resumes after the block."""
+    from xstilts import tracking
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tracking, "_lost", [])
+    logged = []
+    monkeypatch.setattr(mlflow, "log_metrics", lambda *a, **k: logged.append(a))
+    with tracking.untracked():
+        tracking.log_metrics({"pawsx/train_loss": 0.7}, step=1)
+    assert logged == [] and list(tmp_path.iterdir()) == []
+    tracking.log_metrics({"pawsx/train_loss": 0.6}, step=2)
+    assert len(logged) == 1

@@ -95,6 +95,17 @@ def _connect(params: Params):
 
 
 @contextmanager
+def untracked():
+    """Record nothing inside (probes that train outside a stage): without a stage's run,
+    MLflow would start a stray run in a store of its own in the working directory."""
+    _lost.append("untracked")
+    try:
+        yield
+    finally:
+        _lost.remove("untracked")
+
+
+@contextmanager
 def stage_run(params: Params, stage: str, run_name: str, log_params: dict):
     """An MLflow run for one stage execution, nested under the experiment-level run."""
     import mlflow
@@ -145,7 +156,7 @@ def register_if_best(target: str, score: float, model_dir: Path, tags: dict,
 
     name = f"xstilts-{target}"
     if _lost:
-        if _lost[0] != "not the main process":
+        if _lost[0] not in ("not the main process", "untracked"):
             print(f"warning: {name} not registered: the MLflow store is unreachable",
                   file=sys.stderr)
         return None
