@@ -28,6 +28,7 @@ import torch
 from xstilts import tracking
 from xstilts.config import load_params
 from xstilts.data.features import encode
+from xstilts.eval import metrics
 from xstilts.eval.predict import predict_labels
 from xstilts.models.task_model import load_task_model
 from xstilts.stages.common import device, eval_precision, max_length, seed_everything
@@ -46,9 +47,9 @@ GROUPS = {
 
 # English words in another word order: languages that share every word with English.
 ENGLISH_WITH = {
-    "en_v": LanguageSpec("en_v", shared=1.0, verb_final=True),
-    "en_n": LanguageSpec("en_n", shared=1.0, adj_after_noun=True),
-    "en_m": LanguageSpec("en_m", shared=1.0, case_suffixes=True),
+    "verb-final": LanguageSpec("en_v", shared=1.0, verb_final=True),
+    "adjective after noun": LanguageSpec("en_n", shared=1.0, adj_after_noun=True),
+    "case suffixes": LanguageSpec("en_m", shared=1.0, case_suffixes=True),
 }
 
 
@@ -60,14 +61,15 @@ def nearest_english(embeddings: torch.Tensor, tokenizer, world: World, lang: str
         return ids[0] if len(ids) == 1 else None
 
     english = {lemma: i for lemma in translatable_lemmas() if (i := piece(lemma)) is not None}
-    vectors = torch.nn.functional.normalize(embeddings[list(english.values())], dim=-1)
+    lemmas = list(english)
+    unit = torch.nn.functional.normalize(embeddings, dim=-1)
+    vectors = unit[list(english.values())]
     hits, total, relations = 0, 0, []
-    for lemma in english:
+    for lemma in lemmas:
         form = world.lexicons[lang].word(lemma)
         if form == lemma or (i := piece(form)) is None:
             continue  # shared words are their own neighbours; multi-piece words have none
-        nearest = list(english)[int((vectors @ torch.nn.functional.normalize(
-            embeddings[i], dim=-1)).argmax())]
+        nearest = lemmas[int((vectors @ unit[i]).argmax())]
         hits, total = hits + (nearest == lemma), total + 1
         if lemma in RELATIONS:
             relations.append(f"{lemma}->{nearest}")
@@ -114,8 +116,8 @@ def main() -> None:
     for lang in languages:
         variants = {(lang, ""): world}
         if lang == "en":
-            variants.update({(code, f" ({label})"): world for code, label in zip(
-                ENGLISH_WITH, ("verb-final", "adjective after noun", "case suffixes"))})
+            variants.update({(english.code, f" ({label})"): world
+                             for label, english in ENGLISH_WITH.items()})
         else:
             variants.update({(lang, g): world.borrowing(lang, lemmas)
                              for g, lemmas in GROUPS.items()})
@@ -125,8 +127,7 @@ def main() -> None:
             with eval_precision(params.train):
                 preds = predict_labels(model, spec.name, features, params.eval.batch_size,
                                        tokenizer.pad_token_id)
-            gold = [f["labels"] for f in features]
-            accuracy = 100 * sum(p == g for p, g in zip(preds, gold)) / len(gold)
+            accuracy = 100 * metrics.accuracy([f["labels"] for f in features], preds)
             counts = Counter(spec.labels[p] for p in preds)
             print(f"{lang + group:<32} {accuracy:8.1f}  {dict(sorted(counts.items()))}")
 

@@ -26,9 +26,11 @@ class TrackingError(RuntimeError):
     pass
 
 
-# Set once the store stops answering mid-run: training goes on, metrics stay in the stage's
-# JSON file, and the stage says so instead of dying with hours of work.
+# Why nothing is recorded: set once the store stops answering mid-run (training goes on,
+# metrics stay in the stage's JSON file, and the stage says so instead of dying with hours of
+# work), or on purpose: a DDP rank other than 0, or a probe inside ``untracked``.
 _lost: list[str] = []
+_NOT_MAIN, _UNTRACKED = "not the main process", "untracked"
 # (run id, artifact path) of the models already logged: one model may win several targets.
 _logged: set[tuple[str, str]] = set()
 
@@ -98,11 +100,11 @@ def _connect(params: Params):
 def untracked():
     """Record nothing inside (probes that train outside a stage): without a stage's run,
     MLflow would start a stray run in a store of its own in the working directory."""
-    _lost.append("untracked")
+    _lost.append(_UNTRACKED)
     try:
         yield
     finally:
-        _lost.remove("untracked")
+        _lost.remove(_UNTRACKED)
 
 
 @contextmanager
@@ -113,7 +115,7 @@ def stage_run(params: Params, stage: str, run_name: str, log_params: dict):
     from xstilts.train import distributed
 
     if not distributed.is_main():  # under torchrun, rank 0 alone records the run
-        _lost.append("not the main process")
+        _lost.append(_NOT_MAIN)
         yield None
         return
     client, exp_id, parent_id = _connect(params)
@@ -156,7 +158,7 @@ def register_if_best(target: str, score: float, model_dir: Path, tags: dict,
 
     name = f"xstilts-{target}"
     if _lost:
-        if _lost[0] not in ("not the main process", "untracked"):
+        if _lost[0] not in (_NOT_MAIN, _UNTRACKED):  # only a lost store is news
             print(f"warning: {name} not registered: the MLflow store is unreachable",
                   file=sys.stderr)
         return None

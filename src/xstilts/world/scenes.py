@@ -104,14 +104,15 @@ def clause(rng: random.Random, usual: bool = False) -> Clause:
     if kind < 0.45:
         return usual_locative(rng) if usual else locative(rng)
     if kind < 0.7:
-        if usual:
+        if usual:  # mostly the object's usual colour or size
             np = usual_noun_phrase(rng)
             adjective = (rng.choice((np.colour, np.size)) if rng.random() < 0.6
                          else rng.choice(COLOURS + SIZES))
         else:
-            np, adjective = noun_phrase(rng), None
-        return Attribute(NounPhrase(np.noun, owner=np.owner),
-                         adjective or rng.choice(COLOURS + SIZES), negated=rng.random() < 0.2)
+            np = noun_phrase(rng)
+            adjective = rng.choice(COLOURS + SIZES)
+        return Attribute(NounPhrase(np.noun, owner=np.owner), adjective,
+                         negated=rng.random() < 0.2)
     if kind < 0.85:
         np = noun_phrase(rng, owner_p=0.0)
         return Possession(rng.choice(PERSONS), rng.randint(2, 9), NounPhrase(np.noun, np.colour))
