@@ -50,7 +50,7 @@ def test_round_trip_of_the_valid_dict(tmp_path):
 
 def test_missing_optional_key_takes_its_default(tmp_path):
     params = load_params(write(tmp_path, mutated("train.bf16", MISSING)))
-    assert params.train.bf16 is False
+    assert params.train.bf16 == "auto"
 
 
 MALFORMED = [
@@ -69,6 +69,7 @@ MALFORMED = [
     ("train.checkpoint_every", -5, "train.checkpoint_every"),
     ("train.bf16", "maybe", "train.bf16"),
     ("train.bf16", 2, "train.bf16"),
+    ("train.bf16", "automatic", "train.bf16"),
     ("train.pooling", "max", "train.pooling"),
     ("train.max_length", 8, "train.max_length"),
     ("train.max_length", 1024, "train.max_length"),

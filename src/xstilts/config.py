@@ -102,7 +102,8 @@ class TrainParams(Section):
     grad_accum: PositiveInt = 1
     max_grad_norm: NonNegativeFloat = 1.0
     checkpoint_every: NonNegativeInt = 100
-    bf16: Bool = False
+    # bf16 autocast: "auto" uses it where the hardware computes bf16 (train/precision.py)
+    bf16: Bool | Literal["auto"] = "auto"
     compile: Bool = False  # torch.compile: for GPUs; on CPUs it gains nothing
     max_length: MaxLength = 128
     # Per task type (absent types use max_length); QA inputs longer than their length are

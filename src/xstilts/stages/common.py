@@ -16,6 +16,7 @@ from xstilts.config import Params, ParamsError, TrainParams, load_params
 from xstilts.tracking import repo_root
 from xstilts.train import distributed
 from xstilts.train.loop import LoopConfig
+from xstilts.train.precision import native_bf16, use_bf16
 
 
 def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Params]:
@@ -54,17 +55,20 @@ def device() -> torch.device:
 
 
 def eval_precision(train: TrainParams):
-    """Autocast for scoring: with ``train.bf16`` a model is scored in the precision it was
-    trained in (HF Trainer does the same); on CPU this halves the time of inference."""
-    return torch.autocast(device().type, dtype=torch.bfloat16, enabled=train.bf16)
+    """Autocast for scoring: a model trained under bf16 is scored in it too (HF Trainer does
+    the same); on CPUs with bf16 arithmetic this halves the time of inference."""
+    return torch.autocast(device().type, dtype=torch.bfloat16,
+                          enabled=use_bf16(train.bf16, device()))
 
 
 def resume_dir(stage: str, settings: dict) -> Path:
     """Where a stage keeps resume checkpoints: outside its DVC outputs (which DVC deletes
     before a re-run), under the repository root (which outlives ``dvc exp run --temp``), and
-    keyed by the settings so a changed parameter never resumes a stale run."""
-    key = json.dumps({"stage": stage, "exp": os.environ.get("DVC_EXP_NAME", ""), **settings},
-                     sort_keys=True, default=str)
+    keyed by the settings so a changed parameter never resumes a stale run (nor a run of
+    other hardware, whose precision ``train.bf16: auto`` may have chosen otherwise)."""
+    hardware = f"{device().type}, native bf16: {native_bf16(device())}"
+    key = json.dumps({"stage": stage, "exp": os.environ.get("DVC_EXP_NAME", ""),
+                      "hardware": hardware, **settings}, sort_keys=True, default=str)
     return repo_root() / "checkpoints" / f"{stage}-{hashlib.sha1(key.encode()).hexdigest()[:12]}"
 
 
@@ -119,5 +123,6 @@ def loop_config(train: TrainParams, steps: int, lr: float, seed: int,
                       weight_decay=train.weight_decay,
                       grad_accum=grad_accum or train.grad_accum,
                       max_grad_norm=train.max_grad_norm, seed=seed,
-                      checkpoint_every=train.checkpoint_every, bf16=train.bf16,
+                      checkpoint_every=train.checkpoint_every,
+                      bf16=use_bf16(train.bf16, device()),
                       compile=train.compile)
