@@ -11,7 +11,8 @@ with English; one that stays low with everything borrowed says the word order is
 English itself is also scored with each of the world's structural dials turned (all words still
 English's): verb-final order, adjectives after the noun, case suffixes. Before fine-tuning it
 prints, per language, how many of its own single-piece words have their English translation as
-nearest English word by input embedding (cosine), and where its relation words land.
+nearest English word by input embedding (cosine), where its relation words land, and how
+alike its five relation words are (mean pairwise cosine; English's are the yardstick).
 
     python bench/anchor_probe.py --model models/intermediate/none-s0 --target pawsx
     python bench/anchor_probe.py --model ... --target xnli --languages lat10vm grk05nv --seed 1
@@ -53,21 +54,36 @@ ENGLISH_WITH = {
 }
 
 
+def _piece(tokenizer, word: str) -> int | None:
+    """The id of ``word`` if the tokenizer keeps it as one piece."""
+    ids = tokenizer(" " + word, add_special_tokens=False)["input_ids"]
+    return ids[0] if len(ids) == 1 else None
+
+
+def relation_spread(embeddings: torch.Tensor, tokenizer, world: World, lang: str) -> str:
+    """Mean cosine between the input embeddings of ``lang``'s five relation words: PAWS-X
+    turns on telling them apart within a sentence pair, whichever English words they match."""
+    ids = [_piece(tokenizer, world.lexicons[lang].word(r)) for r in sorted(RELATIONS)]
+    if None in ids:
+        return f"{lang}: relation words of several pieces"
+    unit = torch.nn.functional.normalize(embeddings[ids], dim=-1)
+    cos = unit @ unit.T
+    mean = cos[~torch.eye(len(ids), dtype=bool)].mean()
+    return f"{lang}: relation words' mean cosine {mean:.2f}"
+
+
 def nearest_english(embeddings: torch.Tensor, tokenizer, world: World, lang: str) -> str:
     """How many of ``lang``'s own words (one subword piece, as their English translations)
     have that translation as nearest English word, and the nearest of each relation."""
-    def piece(word):
-        ids = tokenizer(" " + word, add_special_tokens=False)["input_ids"]
-        return ids[0] if len(ids) == 1 else None
-
-    english = {lemma: i for lemma in translatable_lemmas() if (i := piece(lemma)) is not None}
+    english = {lemma: i for lemma in translatable_lemmas()
+               if (i := _piece(tokenizer, lemma)) is not None}
     lemmas = list(english)
     unit = torch.nn.functional.normalize(embeddings, dim=-1)
     vectors = unit[list(english.values())]
     hits, total, relations = 0, 0, []
     for lemma in lemmas:
         form = world.lexicons[lang].word(lemma)
-        if form == lemma or (i := piece(form)) is None:
+        if form == lemma or (i := _piece(tokenizer, form)) is None:
             continue  # shared words are their own neighbours; multi-piece words have none
         nearest = lemmas[int((vectors @ unit[i]).argmax())]
         hits, total = hits + (nearest == lemma), total + 1
@@ -104,6 +120,7 @@ def main() -> None:
     for lang in languages:
         if lang != "en":
             print(nearest_english(embeddings, tokenizer, world, lang))
+        print(relation_spread(embeddings, tokenizer, world, lang))
     model.to(device())
     with tracking.untracked():
         train_heads(model, tokenizer, {spec.name: TASKS[spec.name]}, Path("data/synthetic"),
