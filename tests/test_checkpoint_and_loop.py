@@ -2,6 +2,8 @@
 to an uninterrupted one; damaged or half-written checkpoints are never silently used."""
 
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -124,6 +126,15 @@ def test_latest_pointer_wins_over_stale_temporary_directory(tmp_path):
     state = checkpoint.load_latest(tmp_path, fresh)
     assert state["step"] == 2 and state["note"] == "complete"
     assert all(torch.equal(v, params_of(model)[k]) for k, v in params_of(fresh).items())
+
+
+def test_save_clears_half_written_steps_of_killed_runs(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # a run that has ended, as a killed one has
+    for leftover in (f".step-000004.tmp-{proc.pid}", f".latest.tmp-{proc.pid}"):
+        (tmp_path / leftover).mkdir()
+    checkpoint.save(tmp_path, 2, tiny_model(), {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "step-000002"]
 
 
 def test_save_restores_rng_state(tmp_path):

@@ -2,6 +2,9 @@
 data-file errors and atomic publishing."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +12,14 @@ import torch
 from transformers import XLMRobertaConfig, XLMRobertaModel
 
 from xstilts.data.features import encode, label_id
-from xstilts.data.files import DataFileError, publish, read_jsonl, task_file, write_jsonl
+from xstilts.data.files import (
+    DataFileError,
+    publish,
+    read_jsonl,
+    task_file,
+    write_json,
+    write_jsonl,
+)
 from xstilts.eval import zero_shot
 from xstilts.eval.metrics import retrieval_accuracy
 from xstilts.eval.predict import predict_labels
@@ -259,6 +269,47 @@ def test_publish_keeps_previous_directory_when_body_raises(tmp_path):
             raise RuntimeError("boom")
     assert (final / "result.txt").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary left behind
+
+
+def ended_pid() -> int:
+    """The PID of a process that has ended, as a killed run's is."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_publish_clears_what_killed_runs_left_and_keeps_what_running_ones_write(tmp_path):
+    final, dead = tmp_path / "out", ended_pid()
+    final.mkdir()
+    (tmp_path / f".out.tmp-{dead}").mkdir()
+    running = tmp_path / f".out.tmp-{os.getppid()}"  # a live process's (another rank's)
+    running.mkdir()
+    other = tmp_path / f".outer.tmp-{dead}"  # another output's, swept when that one publishes
+    other.mkdir()
+    with publish(final) as tmp:
+        (tmp / "result.txt").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out", running.name,
+                                                                  other.name])
+
+
+def test_publish_puts_back_the_output_a_kill_between_its_renames_took_away(tmp_path):
+    # killed after moving the previous output aside, before renaming the new one in
+    dead = ended_pid()
+    (tmp_path / f".out.old-{dead}").mkdir()
+    (tmp_path / f".out.old-{dead}" / "result.txt").write_text("previous")
+    (tmp_path / f".out.tmp-{dead}").mkdir()
+    with pytest.raises(RuntimeError):
+        with publish(tmp_path / "out"):
+            raise RuntimeError("this run fails too")
+    assert (tmp_path / "out" / "result.txt").read_text() == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_write_json_clears_temporary_files_of_killed_runs(tmp_path):
+    stale = tmp_path / f".m.json.tmp-{ended_pid()}"
+    stale.write_text("{")
+    write_json(tmp_path / "m.json", {"acc": 1.0})
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
 
 
 def test_publish_replaces_directory_on_success(tmp_path):

@@ -117,5 +117,6 @@ def test_killed_stage_resumes_to_identical_metrics(work, stage):
     run(stage_cmd(stage, work, tag), work)
     assert metrics_of(work, tag) == expected, f"{stage} after {KILLS[stage]} kills"
     assert not any(checkpoints.glob("*/latest"))  # a finished stage leaves none behind
+    assert not list((work / "out").glob(f".{tag}.*"))  # nor temporary copies of its output
 
 

@@ -63,6 +63,44 @@ def read_lines(path: Path) -> list[str]:
     return lines
 
 
+def left_by_ended_run(path: Path) -> bool:
+    """Whether ``path`` is a ``.<name>.tmp-<pid>`` or ``.<name>.old-<pid>`` leftover of a
+    process that has ended (a killed run): running processes, such as other torchrun ranks,
+    keep theirs."""
+    stem, _, pid = path.name.rpartition("-")
+    if not (path.name.startswith(".") and pid.isdigit() and stem.endswith((".tmp", ".old"))):
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process
+        return False
+    return False
+
+
+def remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def sweep_stale(final: Path) -> None:
+    """Clear what killed runs left beside ``final``: their temporary copies, one per run,
+    which would pile up with every kill; and where a kill fell between the two renames of
+    ``publish``, put the previous output back in place."""
+    for path in final.parent.glob(f".{final.name}.*-*"):
+        if path.name.rpartition("-")[0] not in (f".{final.name}.tmp", f".{final.name}.old"):
+            continue  # another output whose name starts alike
+        if not left_by_ended_run(path):
+            continue
+        if path.name.startswith(f".{final.name}.old") and not final.exists():
+            os.replace(path, final)
+        else:
+            remove(path)
+
+
 @contextmanager
 def publish(final: Path):
     """Yield a fresh temporary directory; on success it replaces ``final`` in one rename.
@@ -70,6 +108,7 @@ def publish(final: Path):
     from xstilts.train import distributed
 
     final.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(final)
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -96,6 +135,7 @@ def write_json(path: Path, obj) -> None:
     if not distributed.is_main():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
     os.replace(tmp, path)

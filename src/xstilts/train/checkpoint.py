@@ -18,6 +18,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_model, save_model
 
+from xstilts.data.files import left_by_ended_run, remove
+
 
 class CheckpointError(RuntimeError):
     pass
@@ -26,6 +28,9 @@ class CheckpointError(RuntimeError):
 def save(directory: Path, step: int, model: torch.nn.Module, state: dict) -> None:
     """Write a complete checkpoint for ``step`` and point ``latest`` at it."""
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob(".*.tmp-*"):  # half-written by a run that was killed
+        if left_by_ended_run(stale):
+            remove(stale)
     name = f"step-{step:06d}"
     tmp = directory / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
