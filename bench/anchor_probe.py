@@ -12,19 +12,26 @@ English itself is also scored with each of the world's structural dials turned (
 English's): verb-final order, adjectives after the noun, case suffixes. Before fine-tuning it
 prints, per language, how many of its own single-piece words have their English translation as
 nearest English word by input embedding (cosine), where its relation words land, and how
-alike its five relation words are (mean pairwise cosine; English's are the yardstick).
+alike its five relation words are (mean pairwise cosine; English's are the yardstick). With
+``--mlm`` (phase 0's checkpoint, which keeps the MLM head) it also asks the masked LM for the
+relation of "Y [MASK] X" after "X <relation> Y": the converse, which the corpus's documents
+state when they turn a relation round. It prints how often the right one of the five ranks
+first, within a language and from the language's sentence to an English one (chance 20 %).
 
     python bench/anchor_probe.py --model models/intermediate/none-s0 --target pawsx
     python bench/anchor_probe.py --model ... --target xnli --languages lat10vm grk05nv --seed 1
+    python bench/anchor_probe.py --model models/intermediate/none-s0 --mlm models/pretrained
 
 Run it in a repository where `dvc repro` has produced the checkpoint and ``data/synthetic``.
 """
 
 import argparse
+import random
 from collections import Counter
 from pathlib import Path
 
 import torch
+from transformers import AutoModelForMaskedLM
 
 from xstilts import tracking
 from xstilts.config import load_params
@@ -38,6 +45,8 @@ from xstilts.tasks import FINETUNE_TARGETS, TASKS
 from xstilts.world.concepts import COLOURS, NOUNS, RELATIONS, SIZES, translatable_lemmas
 from xstilts.world.languages import LANGUAGES_BY_CODE, LanguageSpec, World
 from xstilts.world.registry import GENERATORS
+from xstilts.world.scenes import locative
+from xstilts.world.syntax import Locative, NounPhrase, realise
 
 GROUPS = {
     "+relations": list(RELATIONS),
@@ -92,6 +101,29 @@ def nearest_english(embeddings: torch.Tensor, tokenizer, world: World, lang: str
     return f"{lang}: {hits} of {total} words nearest their translation; {' '.join(relations)}"
 
 
+@torch.no_grad()
+def converse_prediction(mlm, tokenizer, world: World, lang: str, to: str, n: int = 200) -> float:
+    """Share of "X rel Y . Y [MASK] X" (first sentence in ``lang``, second in ``to``) whose
+    mask the MLM fills with the converse of rel, among ``to``'s five relation words."""
+    relations = sorted(RELATIONS)
+    ids = [_piece(tokenizer, world.lexicons[to].word(r)) for r in relations]
+    if None in ids:
+        return float("nan")
+    rng, hits = random.Random(f"converse:{lang}:{to}"), 0
+    for _ in range(n):
+        scene = locative(rng, place_p=0.0)
+        turned = Locative(NounPhrase(scene.obj.noun), RELATIONS[scene.relation],
+                          NounPhrase(scene.subj.noun))
+        words = [t.form for t in realise(scene, world.lexicons[lang])] + [
+            tokenizer.mask_token if t.ref == "relation" else t.form
+            for t in realise(turned, world.lexicons[to])]
+        batch = tokenizer(" ".join(words), return_tensors="pt")
+        logits = mlm(**batch).logits[0]
+        at = int((batch["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0, 0])
+        hits += relations[int(logits[at, ids].argmax())] == turned.relation
+    return hits / n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True, help="checkpoint to fine-tune")
@@ -100,6 +132,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=int, help="records per language (world.eval_size)")
     parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--mlm", type=Path,
+                        help="phase 0's checkpoint (with its MLM head): converse prediction")
     args = parser.parse_args()
     params = load_params(args.params)
     if params.data.source != "synthetic":
@@ -121,6 +155,14 @@ def main() -> None:
         if lang != "en":
             print(nearest_english(embeddings, tokenizer, world, lang))
         print(relation_spread(embeddings, tokenizer, world, lang))
+    if args.mlm:
+        mlm = AutoModelForMaskedLM.from_pretrained(args.mlm).eval()
+        for lang in languages:
+            within = converse_prediction(mlm, tokenizer, world, lang, lang)
+            to_english = converse_prediction(mlm, tokenizer, world, lang, "en")
+            print(f"{lang}: MLM fills in the converse relation {100 * within:.0f} % within "
+                  f"the language, {100 * to_english:.0f} % in English after it (chance 20 %)")
+        del mlm
     model.to(device())
     with tracking.untracked():
         train_heads(model, tokenizer, {spec.name: TASKS[spec.name]}, Path("data/synthetic"),
