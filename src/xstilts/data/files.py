@@ -74,8 +74,8 @@ def left_by_ended_run(path: Path) -> bool:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
-    except PermissionError:  # another user's process
-        return False
+    except PermissionError:  # another user's process, so a running one
+        pass
     return False
 
 
@@ -90,15 +90,14 @@ def sweep_stale(final: Path) -> None:
     """Clear what killed runs left beside ``final``: their temporary copies, one per run,
     which would pile up with every kill; and where a kill fell between the two renames of
     ``publish``, put the previous output back in place."""
-    for path in final.parent.glob(f".{final.name}.*-*"):
-        if path.name.rpartition("-")[0] not in (f".{final.name}.tmp", f".{final.name}.old"):
-            continue  # another output whose name starts alike
-        if not left_by_ended_run(path):
-            continue
-        if path.name.startswith(f".{final.name}.old") and not final.exists():
-            os.replace(path, final)
-        else:
-            remove(path)
+    for kind in ("tmp", "old"):
+        for path in final.parent.glob(f".{final.name}.{kind}-*"):
+            if not left_by_ended_run(path):
+                continue
+            if kind == "old" and not final.exists():
+                os.replace(path, final)
+            else:
+                remove(path)
 
 
 @contextmanager
