@@ -1,8 +1,11 @@
 """End to end: `dvc repro` of the whole study on the tiny profile, in a fresh copy of the repo.
 
-Covers what a new user does: repro, a no-op second repro, the MLflow store and registry,
-invalid params that change nothing, and a kill -9 in the middle of training that resumes to
-the same metrics as an uninterrupted run.
+Covers what a new user does: a repro that is killed (-9) in the middle of training and run
+again, which must resume to the same checkpoint as an uninterrupted run; a no-op second repro,
+the MLflow store and registry, invalid params that change nothing, a CLIP experiment and two
+queued experiments side by side. Every test shares the one built workspace (or a clone of it,
+which reuses its data and phase-0 outputs), since each `dvc repro` of even the tiny profile
+costs a minute of process starts.
 """
 
 import hashlib
@@ -17,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from tiny_profile import ROOT, tiny_params
@@ -66,10 +70,38 @@ def metrics(repo: Path) -> dict:
     return out
 
 
+def clone(built: Path, path: Path) -> Path:
+    """A git clone of the built repository at its committed state, with its DVC cache: the
+    stages whose inputs are unchanged are checked out, not run again."""
+    run(["git", "clone", "-q", str(built), str(path)], built.parent)
+    shutil.copytree(built / ".dvc" / "cache", path / ".dvc" / "cache")
+    return path
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
+    """The tiny study, built by a `dvc repro` that is killed once the MNLI intermediate
+    stage has written a resume checkpoint, then run again to the end."""
     repo = make_repo(tmp_path_factory.mktemp("e2e") / "repo")
-    run(["dvc", "repro"], repo)
+    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, start_new_session=True,
+                            env={**os.environ, "XSTILTS_THREADS": "1",
+                                 "PYTHONWARNINGS": "ignore", "DVC_NO_ANALYTICS": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list((repo / "checkpoints").glob("mnli-*/latest")):
+        assert proc.poll() is None, "pipeline ended before a checkpoint was written"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finetuned = (repo / "metrics/finetune/mnli-s0.json").exists()
+    rerun = run(["dvc", "repro"], repo)
+    resumed = "resuming from the checkpoint of step" in rerun.stdout + rerun.stderr
+    (repo.parent / "killed.json").write_text(json.dumps({"finetuned": finetuned,
+                                                         "resumed": resumed}))
+    # Committed as a user would: dvc.lock and the metrics DVC does not cache.
+    run(["git", "add", "-A"], repo)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "repro"], repo)
     # Later tests change the workspace (an experiment is applied): keep the first results.
     (repo.parent / "baseline.json").write_text(json.dumps(metrics(repo)))
     return repo
@@ -179,56 +211,73 @@ def test_non_finite_loss_stops_finetune_and_keeps_the_champion(built, tmp_path):
     assert champion_score(built) == before
 
 
-def test_queued_experiments_run_side_by_side_without_a_registry_race(tmp_path):
+def stop_queue_workers(repo: Path) -> None:
+    """`dvc queue start` leaves its workers in the background, and a worker whose monitor
+    saw the queue empty while its own task still ran can outlive that task: stop them."""
+    for pid_file in (repo / ".dvc/tmp/exps/celery").glob("dvc-exp-worker-*.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
+def test_queued_experiments_run_side_by_side_without_a_registry_race(built, tmp_path):
     from mlflow import MlflowClient
 
-    repo = make_repo(tmp_path / "queued")
-    for seed in (0, 1):  # the baseline alone: the race is in the stores, not the cells
+    repo = clone(built, tmp_path / "queued")
+    for seed in (1, 2):  # the baseline alone: the race is in the stores, not the cells
         run(["dvc", "exp", "run", "--queue", "-S", f"seeds=[{seed}]",
              "-S", "intermediate.tasks=[none]"], repo)
-    run(["dvc", "queue", "start", "-j", "2"], repo)
-    deadline = time.monotonic() + 600
-    while True:
-        status = run(["dvc", "queue", "status"], repo).stdout
-        if not re.search(r"\b(Queued|Running)\b", status):
-            break
-        assert time.monotonic() < deadline, status
-        time.sleep(2)
+    try:
+        # Its output must not be a pipe: the workers it leaves running would hold it open.
+        started = subprocess.run(["dvc", "queue", "start", "-j", "2"], cwd=repo,
+                                 env={**os.environ, "XSTILTS_THREADS": "1",
+                                      "DVC_NO_ANALYTICS": "1"},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert started.returncode == 0
+        deadline = time.monotonic() + 600
+        while True:
+            status = run(["dvc", "queue", "status"], repo).stdout
+            if not re.search(r"\b(Queued|Running)\b", status):
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(2)
+    finally:
+        stop_queue_workers(repo)
     assert "Failed" not in status, status
     client = MlflowClient(tracking_uri=f"sqlite:///{repo}/mlruns/mlflow.db")
     exp = client.get_experiment_by_name("xstilts")
     runs = client.search_runs([exp.experiment_id], max_results=1000)
+    stages = {r.data.tags.get("xstilts.stage") for r in runs}
+    assert "pretrain" not in stages  # phase 0 came from the clone's cache
     finetune = [r for r in runs if r.data.tags.get("xstilts.stage") == "finetune"]
     seeds = {int(r.data.params["seed"]) for r in finetune}
-    assert seeds == {0, 1}
+    assert seeds == {1, 2}
     versions = client.search_model_versions("name='xstilts-xnli'")
     best = max(float(v.tags["score"]) for v in versions)
     assert champion_score(repo)[1] == pytest.approx(best)
 
 
-def test_kill_during_training_resumes_to_identical_metrics(built, tmp_path):
-    params = tiny_params()
-    params["intermediate"]["tasks"] = ["mnli"]  # the branch that is killed; its cells do
-    repo = make_repo(tmp_path / "killed", params)  # not depend on the other branches
-    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, start_new_session=True,
-                            env={**os.environ, "XSTILTS_THREADS": "1",
-                                 "PYTHONWARNINGS": "ignore", "DVC_NO_ANALYTICS": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    # Kill once the intermediate stage has written a resume checkpoint.
-    while not list((repo / "checkpoints").glob("mnli-*/latest")):
-        assert proc.poll() is None, "pipeline ended before a checkpoint was written"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert not (repo / "metrics/finetune/mnli-s0.json").exists()
-    run(["dvc", "repro"], repo)
-    resumed = metrics(repo)
-    baseline = json.loads((built.parent / "baseline.json").read_text())
-    assert {"metrics/pretrain.json", "metrics/intermediate/mnli-s0.json",
-            "metrics/finetune/mnli-s0.json", "metrics/retrieval/mnli-s0.json"} <= set(resumed)
-    assert resumed == {name: baseline[name] for name in resumed}
+def test_kill_during_training_resumes_to_identical_checkpoint(built, tmp_path):
+    from safetensors.torch import load_file
+
+    killed = json.loads((built.parent / "killed.json").read_text())
+    assert not killed["finetuned"]  # the kill landed before the branch's fine-tuning
+    assert killed["resumed"]  # and the next repro picked up the checkpoint
+    cmd = yaml.safe_load((built / "dvc.lock").read_text())["stages"]["intermediate@mnli-0"]["cmd"]
+    fresh, fresh_metrics = tmp_path / "mnli-s0", tmp_path / "mnli-s0.json"
+    cmd = cmd.replace("models/intermediate/mnli-s0", str(fresh))
+    cmd = cmd.replace("metrics/intermediate/mnli-s0.json", str(fresh_metrics))
+    # An uninterrupted run of the stage that was killed, beside the resumed one.
+    run([sys.executable, *cmd.split()[1:]], built)
+    resumed = json.loads((built.parent / "baseline.json").read_text())
+    fresh_scores = json.loads(fresh_metrics.read_text())
+    assert fresh_scores.get("metrics", fresh_scores) == resumed["metrics/intermediate/mnli-s0.json"]
+    for weights in sorted(fresh.rglob("*.safetensors")):
+        ours = load_file(built / "models/intermediate/mnli-s0" / weights.relative_to(fresh))
+        theirs = load_file(weights)
+        assert ours.keys() == theirs.keys()
+        assert all(torch.equal(ours[k], theirs[k]) for k in ours), weights.name
 
 
 if __name__ == "__main__":

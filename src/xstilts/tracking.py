@@ -17,12 +17,13 @@ from pathlib import Path
 from filelock import FileLock
 
 from xstilts.config import Params
+from xstilts.errors import StageError
 
 PARENT_TAG = "xstilts.experiment"
 CHAMPION = "champion"
 
 
-class TrackingError(RuntimeError):
+class TrackingError(StageError, RuntimeError):
     pass
 
 

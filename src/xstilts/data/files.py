@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
+from xstilts.errors import StageError
 
-class DataFileError(ValueError):
+
+class DataFileError(StageError, ValueError):
     """A data file is missing, truncated or not in the expected shape; names the file."""
 
 

@@ -40,6 +40,7 @@ from xstilts.data.hub_tasks import (
     XTREME,
     Part,
 )
+from xstilts.errors import StageError
 from xstilts.tasks import INTERMEDIATE_TASKS, NLI_LABELS, TASKS, TaskSpec
 
 OFFLINE_ADVICE = ("Real mode (data.source: hf) needs network access to the Hugging Face hub "
@@ -56,7 +57,7 @@ MAX_LENGTH = {"classification": 256, "tagging": 256, "multiple_choice": 256, "sp
 DOC_STRIDE = 128
 
 
-class HubError(RuntimeError):
+class HubError(StageError, RuntimeError):
     """The hub cannot serve what real mode needs; the message says what to do instead."""
 
 

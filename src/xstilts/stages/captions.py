@@ -9,7 +9,7 @@ held out for retrieval), each ``images.npy`` + ``captions.jsonl`` + ``meta.json`
 from pathlib import Path
 
 from xstilts.data.files import publish
-from xstilts.stages.common import parse, run
+from xstilts.stages.cli import parse, run
 from xstilts.world.images import image_caption_pairs, write_caption_dataset
 from xstilts.world.languages import LANGUAGES_BY_CODE, World
 

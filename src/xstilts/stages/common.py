@@ -1,46 +1,18 @@
-"""What every stage entry point shares: argument parsing, params, seeding, threads."""
+"""What the stages that train or score models share: seeding, threads, device, precision,
+resume directories and loop settings (their entry point is ``stages.cli``)."""
 
-import argparse
 import hashlib
 import json
 import os
 import random
-import resource
-import sys
-import time
 from pathlib import Path
 
 import torch
 
-from xstilts.config import Params, ParamsError, TrainParams, load_params
+from xstilts.config import Params, TrainParams
 from xstilts.tracking import repo_root
-from xstilts.train import distributed
 from xstilts.train.loop import LoopConfig
 from xstilts.train.precision import native_bf16, use_bf16
-
-
-def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Params]:
-    """Parse the stage's arguments and validate params.yaml before any work starts."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--params", default="params.yaml", help="path of params.yaml")
-    if add_args:
-        add_args(parser)
-    args = parser.parse_args(argv)
-    quiet_libraries()
-    distributed.init()  # under torchrun: join the process group
-    try:
-        params = load_params(args.params)
-    except ParamsError as err:
-        sys.exit(f"error: {err}")
-    return args, params
-
-
-def quiet_libraries() -> None:
-    """Stage logs should show the study's progress, not every library's."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
 
 
 def seed_everything(seed: int) -> None:
@@ -79,26 +51,6 @@ def fingerprint(directory: Path) -> str:
         h.update(f.relative_to(directory).as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()
-
-
-def run(main) -> None:
-    """Run a stage's ``main``; the project's own errors end it with their message alone.
-    Prints the stage's wall time and peak memory (bench/pipeline.py collects them)."""
-    from xstilts.data.files import DataFileError
-    from xstilts.data.hub import HubError
-    from xstilts.tracking import TrackingError
-    from xstilts.train.checkpoint import CheckpointError
-    from xstilts.train.loop import NonFiniteLoss
-
-    start = time.perf_counter()
-    try:
-        main()
-    except (DataFileError, HubError, TrackingError, CheckpointError, NonFiniteLoss,
-            FileNotFoundError) as err:
-        sys.exit(f"error: {err}")
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    print(f"[xstilts] {Path(sys.argv[0]).stem}: {time.perf_counter() - start:.1f} s, "
-          f"peak RSS {peak_mib:.0f} MiB", file=sys.stderr)
 
 
 def max_length(params: Params, task_type: str) -> int:

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from xstilts import tracking  # noqa: E402
 from xstilts.report.stats import estimate  # noqa: E402
-from xstilts.stages.common import parse, run  # noqa: E402
+from xstilts.stages.cli import parse, run  # noqa: E402
 from xstilts.tasks import FINETUNE_TARGETS  # noqa: E402
 
 ENCODERS = ("xlmr", "clip")

@@ -25,7 +25,7 @@ from xstilts.data.hub import (
     tasks_for,
 )
 from xstilts.data.hub_tasks import HUB_TASKS, LANGUAGES, proxy_distance
-from xstilts.stages.common import parse, run
+from xstilts.stages.cli import parse, run
 
 CORPUS_NOTE = ("Real mode (data.source: hf) trains no encoder: phase 0 fetches a released "
                "XLM-R (hub.encoder), pretrained on CC-100. This directory is intentionally "

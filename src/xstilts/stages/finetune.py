@@ -19,14 +19,13 @@ from xstilts import tracking
 from xstilts.data.files import publish, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import load_task_model
+from xstilts.stages.cli import parse, run
 from xstilts.stages.common import (
     device,
     eval_precision,
     fingerprint,
     languages_of,
     max_length,
-    parse,
-    run,
     seed_everything,
 )
 from xstilts.stages.intermediate import train_heads

@@ -8,7 +8,7 @@ Writes ``<out>/languages.json``, ``<out>/corpus/<lang>.txt`` and
 from pathlib import Path
 
 from xstilts.data.files import publish, task_file, write_json, write_jsonl
-from xstilts.stages.common import parse, run
+from xstilts.stages.cli import parse, run
 from xstilts.tasks import INTERMEDIATE_TASKS, TASKS, TaskSpec
 from xstilts.world import datasets
 from xstilts.world.languages import LANGUAGES_BY_CODE, World

@@ -14,15 +14,14 @@ from xstilts.data.features import encode, load_records
 from xstilts.data.files import publish, read_lines, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import TaskModel, load_encoder
+from xstilts.stages.cli import parse, run
 from xstilts.stages.common import (
     device,
     eval_precision,
     fingerprint,
     loop_config,
     max_length,
-    parse,
     resume_dir,
-    run,
     seed_everything,
 )
 from xstilts.tasks import INTERMEDIATE_TASKS, TaskSpec

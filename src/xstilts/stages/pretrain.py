@@ -11,7 +11,8 @@ from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from xstilts import tracking
 from xstilts.data.files import publish, read_lines, write_json
-from xstilts.stages.common import device, loop_config, parse, resume_dir, run, seed_everything
+from xstilts.stages.cli import parse, run
+from xstilts.stages.common import device, loop_config, resume_dir, seed_everything
 from xstilts.tokenization import train_tokenizer
 from xstilts.train.batching import BucketBatcher
 from xstilts.train.loop import train

@@ -38,15 +38,8 @@ from xstilts.config import ClipParams, TrainParams
 from xstilts.data.files import publish, write_json
 from xstilts.eval.retrieval import embed
 from xstilts.models import clip
-from xstilts.stages.common import (
-    device,
-    fingerprint,
-    loop_config,
-    parse,
-    resume_dir,
-    run,
-    seed_everything,
-)
+from xstilts.stages.cli import parse, run
+from xstilts.stages.common import device, fingerprint, loop_config, resume_dir, seed_everything
 from xstilts.train.loop import train
 from xstilts.world.images import load_caption_dataset
 

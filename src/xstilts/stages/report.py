@@ -19,7 +19,7 @@ from xstilts.report import export, plots, tables
 from xstilts.report.analysis import analyse
 from xstilts.report.checks import run_checks
 from xstilts.report.collect import collect, guessing_score
-from xstilts.stages.common import parse, run
+from xstilts.stages.cli import parse, run
 from xstilts.tasks import FINETUNE_TARGETS, RETRIEVAL_TARGETS
 
 

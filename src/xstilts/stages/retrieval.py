@@ -13,7 +13,8 @@ from xstilts import tracking
 from xstilts.data.files import publish, write_json
 from xstilts.eval.zero_shot import RETRIEVAL_EVALUATORS, summarise
 from xstilts.models.task_model import load_encoder
-from xstilts.stages.common import device, languages_of, parse, run, seed_everything
+from xstilts.stages.cli import parse, run
+from xstilts.stages.common import device, languages_of, seed_everything
 from xstilts.tasks import RETRIEVAL_TARGETS
 
 

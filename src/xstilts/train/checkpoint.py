@@ -19,9 +19,10 @@ import torch
 from safetensors.torch import load_model, save_model
 
 from xstilts.data.files import left_by_ended_run, remove
+from xstilts.errors import StageError
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(StageError, RuntimeError):
     pass
 
 

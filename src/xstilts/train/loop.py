@@ -8,6 +8,7 @@ cheap dropout masks on CPU.
 
 import math
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +16,14 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from xstilts.errors import StageError
 from xstilts.train import checkpoint, distributed
 from xstilts.train.dropout import cheap_cpu_dropout
 
 LossFn = Callable[[torch.nn.Module, dict], dict[str, torch.Tensor]]
 
 
-class NonFiniteLoss(RuntimeError):
+class NonFiniteLoss(StageError, RuntimeError):
     pass
 
 
@@ -95,6 +97,9 @@ def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict]
         # The running loss window too, so the logged losses match an uninterrupted run.
         totals = {k: v.to(device) for k, v in state["loss_totals"].items()}
         window = state["window"]
+        if distributed.is_main():
+            print(f"resuming from the checkpoint of step {start} in {resume_dir}",
+                  file=sys.stderr)
     last: dict[str, float] = {}
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps,
                disable=None if distributed.is_main() else True, desc="train", leave=False)

@@ -1,0 +1,57 @@
+"""Every stage's entry point: arguments, validated params, and errors that end in a message.
+
+Kept free of torch and transformers, whose imports cost seconds: stages that only generate
+data or write the report start in a fraction of that.
+"""
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+from xstilts.config import Params, ParamsError, load_params
+from xstilts.errors import StageError
+
+
+def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Params]:
+    """Parse the stage's arguments and validate params.yaml before any work starts."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--params", default="params.yaml", help="path of params.yaml")
+    if add_args:
+        add_args(parser)
+    args = parser.parse_args(argv)
+    # Read by transformers when it is first imported, in stages that import it later.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if "torch" in sys.modules:  # a stage that trains or scores models
+        from xstilts.train import distributed
+
+        quiet_libraries()
+        distributed.init()  # under torchrun: join the process group
+    try:
+        params = load_params(args.params)
+    except ParamsError as err:
+        sys.exit(f"error: {err}")
+    return args, params
+
+
+def quiet_libraries() -> None:
+    """Stage logs should show the study's progress, not every library's."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def run(main) -> None:
+    """Run a stage's ``main``; the project's own errors end it with their message alone.
+    Prints the stage's wall time and peak memory (bench/pipeline.py collects them)."""
+    start = time.perf_counter()
+    try:
+        main()
+    except (StageError, FileNotFoundError) as err:
+        sys.exit(f"error: {err}")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    print(f"[xstilts] {Path(sys.argv[0]).stem}: {time.perf_counter() - start:.1f} s, "
+          f"peak RSS {peak_mib:.0f} MiB", file=sys.stderr)
