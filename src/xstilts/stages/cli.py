@@ -5,7 +5,6 @@ data or write the report start in a fraction of that.
 """
 
 import argparse
-import os
 import resource
 import sys
 import time
@@ -22,8 +21,6 @@ def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Pa
     if add_args:
         add_args(parser)
     args = parser.parse_args(argv)
-    # Read by transformers when it is first imported, in stages that import it later.
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if "torch" in sys.modules:  # a stage that trains or scores models
         from xstilts.train import distributed
 
