@@ -55,6 +55,32 @@ def test_concurrent_stages_leave_the_alias_on_the_best(tmp_path, client):
     assert again.version == champion.version
 
 
+ATTEMPT = """
+import os, signal, sys
+from xstilts import tracking
+from xstilts.config import Params
+with tracking.stage_run(Params(), "intermediate", "intermediate-mnli-s0", {}):
+    tracking.log_metrics({"mnli/train_loss": 1.0}, step=100)
+    if sys.argv[1] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_next_attempt_marks_a_killed_stage_run_killed(tmp_path, client):
+    env = {**os.environ, "DVC_ROOT": str(tmp_path), "PYTHONWARNINGS": "ignore"}
+    for how, code in (("kill", -9), ("finish", 0)):
+        done = subprocess.run([sys.executable, "-c", ATTEMPT, how], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == code, done.stderr[-2000:]
+    assert "KILLED in MLflow" in done.stderr
+    exp = client.get_experiment_by_name("xstilts")
+    runs = client.search_runs([exp.experiment_id], "tags.`xstilts.stage` = 'intermediate'",
+                              order_by=["attributes.start_time ASC"])
+    assert [r.info.status for r in runs] == ["KILLED", "FINISHED"]
+    assert runs[0].data.metrics == {"mnli/train_loss": 1.0}  # what the attempt logged stays
+    assert runs[1].data.tags["xstilts.after_killed"] == runs[0].info.run_id
+
+
 def test_unreachable_tracking_server_fails_before_training(tmp_path, monkeypatch):
     import time
 

@@ -10,6 +10,7 @@ Each stage run is a child of one experiment-level run, named after the DVC exper
 
 import math
 import os
+import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,9 +18,11 @@ from pathlib import Path
 from filelock import FileLock
 
 from xstilts.config import Params
+from xstilts.data.files import process_ended
 from xstilts.errors import StageError
 
 PARENT_TAG = "xstilts.experiment"
+HOST_TAG, PID_TAG = "xstilts.host", "xstilts.pid"  # which process a RUNNING run belongs to
 CHAMPION = "champion"
 
 
@@ -120,19 +123,45 @@ def stage_run(params: Params, stage: str, run_name: str, log_params: dict):
         yield None
         return
     client, exp_id, parent_id = _connect(params)
-    run = client.create_run(exp_id, run_name=run_name,
-                            tags={"mlflow.parentRunId": parent_id, "xstilts.stage": stage})
+    killed = _close_killed_attempts(client, exp_id, parent_id, run_name)
+    run = client.create_run(exp_id, run_name=run_name, tags={
+        "mlflow.parentRunId": parent_id, "xstilts.stage": stage,
+        HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()),
+        **({"xstilts.after_killed": ",".join(killed)} if killed else {})})
     mlflow.start_run(run_id=run.info.run_id)
     mlflow.log_params({k: str(v)[:500] for k, v in _flatten(log_params).items()})
     status = "FAILED"
     try:
         yield run.info.run_id
         status = "FINISHED"
+    except KeyboardInterrupt:  # Ctrl-C, or DVC passing one on
+        status = "KILLED"
+        raise
     finally:
         try:
             mlflow.end_run(status)
         except Exception as err:  # the store went away during the stage
             _store_lost(err)
+
+
+def _close_killed_attempts(client, exp_id: str, parent_id: str, run_name: str) -> list[str]:
+    """Mark KILLED the runs of this stage that a killed process left RUNNING (a SIGKILL or a
+    lost machine ends no run), so the MLflow UI shows the attempt as ended; the metrics it
+    logged stay. A run whose process lives on, or ran on another machine, is left alone."""
+    stale = client.search_runs(
+        [exp_id], f"tags.`mlflow.parentRunId` = '{parent_id}' and "
+                  f"tags.`mlflow.runName` = '{run_name}' and attributes.status = 'RUNNING'")
+    killed = []
+    for run in stale:
+        pid = run.data.tags.get(PID_TAG, "")
+        if (run.data.tags.get(HOST_TAG) == socket.gethostname() and pid.isdigit()
+                and process_ended(int(pid))):
+            client.set_terminated(run.info.run_id, "KILLED")
+            killed.append(run.info.run_id)
+    if killed:
+        print(f"marked {len(killed)} run(s) of an earlier, killed {run_name} KILLED in MLflow",
+              file=sys.stderr)
+    return killed
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:

@@ -70,10 +70,14 @@ def left_by_ended_run(path: Path) -> bool:
     process that has ended (a killed run): running processes, such as other torchrun ranks,
     keep theirs."""
     stem, _, pid = path.name.rpartition("-")
-    if not (path.name.startswith(".") and pid.isdigit() and stem.endswith((".tmp", ".old"))):
-        return False
+    return (path.name.startswith(".") and pid.isdigit() and stem.endswith((".tmp", ".old"))
+            and process_ended(int(pid)))
+
+
+def process_ended(pid: int) -> bool:
+    """Whether no process of this machine has the id ``pid`` any more."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:  # another user's process, so a running one
