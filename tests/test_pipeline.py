@@ -44,10 +44,14 @@ def make_repo(path: Path, params: dict | None = None) -> Path:
     return path
 
 
+def pipeline_env() -> dict[str, str]:
+    """The environment of every command a test runs: offline, one thread a stage."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore",
+            "XSTILTS_THREADS": "1", "DVC_NO_ANALYTICS": "1"}
+
+
 def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore",
-           "XSTILTS_THREADS": "1", "DVC_NO_ANALYTICS": "1"}
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=pipeline_env(), capture_output=True, text=True)
     if check and proc.returncode:
         raise AssertionError(f"{cmd} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
@@ -84,9 +88,8 @@ def built(tmp_path_factory) -> Path:
     stage has written a resume checkpoint, then run again to the end."""
     repo = make_repo(tmp_path_factory.mktemp("e2e") / "repo")
     proc = subprocess.Popen(["dvc", "repro"], cwd=repo, start_new_session=True,
-                            env={**os.environ, "XSTILTS_THREADS": "1",
-                                 "PYTHONWARNINGS": "ignore", "DVC_NO_ANALYTICS": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=pipeline_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not list((repo / "checkpoints").glob("mnli-*/latest")):
         assert proc.poll() is None, "pipeline ended before a checkpoint was written"
@@ -231,9 +234,8 @@ def test_queued_experiments_run_side_by_side_without_a_registry_race(built, tmp_
     try:
         # Its output must not be a pipe: the workers it leaves running would hold it open.
         started = subprocess.run(["dvc", "queue", "start", "-j", "2"], cwd=repo,
-                                 env={**os.environ, "XSTILTS_THREADS": "1",
-                                      "DVC_NO_ANALYTICS": "1"},
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 env=pipeline_env(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
         assert started.returncode == 0
         deadline = time.monotonic() + 600
         while True:
