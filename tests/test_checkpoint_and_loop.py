@@ -105,6 +105,22 @@ def test_completed_run_removes_resume_dir_and_returns_final_losses(tmp_path, mon
     assert not model.training
 
 
+def test_frozen_embeddings_and_lower_layers_stay_as_they_were():
+    model = tiny_model()
+    model.freeze_lower(embeddings=True, layers=1)
+    before = params_of(model)
+    batcher = BucketBatcher(examples(12), batch_size=4, seed=0, pad_id=PAD)
+    train(model, task_loss("nli"), batcher.batch, LoopConfig(steps=3, lr=1e-2))
+    after = params_of(model)
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    frozen = ("encoder.embeddings.", "encoder.encoder.layer.0.")
+    assert moved and not any(k.startswith(frozen) for k in moved)
+    assert any(k.startswith("encoder.encoder.layer.1.") for k in moved)
+    assert any(k.startswith("heads.nli.") for k in moved)
+    with pytest.raises(ValueError, match="train.freeze_layers: 3"):
+        tiny_model().freeze_lower(embeddings=False, layers=3)
+
+
 def test_stale_temporary_directory_is_never_loaded(tmp_path):
     # complete files under a temporary name, never published by a `latest` pointer
     checkpoint.save(tmp_path, 4, tiny_model(), {})

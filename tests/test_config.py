@@ -71,6 +71,9 @@ MALFORMED = [
     ("train.bf16", 2, "train.bf16"),
     ("train.bf16", "automatic", "train.bf16"),
     ("train.pooling", "max", "train.pooling"),
+    ("train.freeze_layers", -1, "train.freeze_layers"),
+    ("train.freeze_layers", 4, "train.freeze_layers"),  # all of the offline encoder's 4
+    ("train.freeze_embeddings", "yes", "train.freeze_embeddings"),
     ("train.max_length", 8, "train.max_length"),
     ("train.max_length", 1024, "train.max_length"),
     ("pretrain.hidden_size", 0, "pretrain.hidden_size"),

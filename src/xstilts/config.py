@@ -113,6 +113,10 @@ class TrainParams(Section):
     # What sentence-level heads (classification, multiple choice) read: the mean of the token
     # states, or the <s> state as XLM-R's own classification head does.
     pooling: Literal["mean", "first"] = "mean"
+    # Parameters left as phase 0 made them while training on English (phases 1 and 2): the
+    # word embeddings and the lowest N transformer layers (Wu & Dredze, 2019).
+    freeze_embeddings: Bool = False
+    freeze_layers: NonNegativeInt = 0
 
 
 class IntermediateParams(Section):
@@ -248,6 +252,9 @@ class Params(Section):
             raise ValueError(f"eval.retrieval_layer: {self.eval.retrieval_layer} is not a layer "
                              f"of the {layers}-layer offline encoder (0: embeddings, {layers} "
                              "or -1: last)")
+        if self.data.source == "synthetic" and self.train.freeze_layers >= layers:
+            raise ValueError(f"train.freeze_layers: {self.train.freeze_layers} would freeze "
+                             f"every layer of the {layers}-layer offline encoder")
         return self
 
     @model_validator(mode="after")

@@ -41,6 +41,17 @@ class TaskModel(nn.Module):
                               attention_mask=batch["attention_mask"]).last_hidden_state
         return self.heads[task](hidden, batch)
 
+    def freeze_lower(self, embeddings: bool, layers: int) -> None:
+        """Keep the embeddings and/or the lowest ``layers`` transformer layers as they are:
+        English-only training then cannot move what phase 0 aligned across languages."""
+        blocks = self.encoder.encoder.layer
+        if layers > len(blocks):
+            raise ValueError(f"train.freeze_layers: {layers} is more than the encoder's "
+                             f"{len(blocks)} layers")
+        frozen = [*([self.encoder.embeddings] if embeddings else []), *blocks[:layers]]
+        for module in frozen:
+            module.requires_grad_(False)
+
     def save(self, directory: Path, tokenizer) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.encoder.save_pretrained(directory / "encoder")

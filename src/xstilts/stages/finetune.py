@@ -8,18 +8,26 @@ fine-tuning, as in XTREME: XQuAD and MLQA are both scored with the model trained
 
 One process serves all targets of an intermediate checkpoint because an interpreter start,
 the library imports and the tracking connection cost as much as a small fine-tuning; each
-target is still seeded on its own, so its result does not depend on the other targets.
+target is still seeded on its own, so its result does not depend on the other targets. On a
+CPU the fine-tunings run side by side in one-thread worker processes (``common.worker_count``).
 Models are registered (each target's ``champion`` if it beats the current one) only once
 every target has succeeded: a failed stage registers nothing and keeps its previous outputs.
 """
 
+import ctypes
+import os
+import signal
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 from xstilts import tracking
-from xstilts.data.files import publish, write_json
+from xstilts.data.files import publish, task_file, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import load_task_model
-from xstilts.stages.cli import parse, run
+from xstilts.stages.cli import parse, quiet_libraries, run
 from xstilts.stages.common import (
     device,
     eval_precision,
@@ -27,12 +35,27 @@ from xstilts.stages.common import (
     languages_of,
     max_length,
     seed_everything,
+    threads,
+    worker_count,
 )
 from xstilts.stages.intermediate import train_heads
 from xstilts.tasks import FINETUNE_TARGETS, TASKS
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-def recipes(targets: list[str], params) -> dict[tuple, list[str]]:
+
+@dataclass(frozen=True)
+class Recipe:
+    """One fine-tuning and the targets scored with its model."""
+    train_task: str
+    epochs: float | None
+    effective: int | None  # effective batch size; None: train.batch_size x train.grad_accum
+    lr: float | None
+    targets: tuple[str, ...]
+    folder: str  # its model's directory under --out
+
+
+def recipes(targets: list[str], params) -> list[Recipe]:
     """Targets grouped by what their fine-tuning depends on: (training task, epochs,
     effective batch size, learning rate) -> targets scored with that one model."""
     ft = params.finetune
@@ -42,7 +65,99 @@ def recipes(targets: list[str], params) -> dict[tuple, list[str]]:
         key = (spec.train_from or spec.name, ft.epochs.get(target),
                ft.effective_batch_size.get(target), ft.lr.get(target))
         groups.setdefault(key, []).append(target)
-    return groups
+    out, folders = [], set()
+    for (train_task, epochs, effective, lr), group in groups.items():
+        # A training set fine-tuned twice (other settings) names its second model by target.
+        folder = group[0] if train_task in folders else train_task
+        folders.add(folder)
+        out.append(Recipe(train_task, epochs, effective, lr, tuple(group), folder))
+    return out
+
+
+def cost(recipe: Recipe, data_dir: Path, params) -> float:
+    """Bytes of training text a recipe reads: orders the work so the longest starts first."""
+    file = task_file(data_dir, recipe.train_task, "train", "en")
+    if not file.is_file():
+        return 0.0
+    size = file.stat().st_size
+    if recipe.epochs:
+        return recipe.epochs * size
+    lines = max(1, sum(1 for _ in file.open("rb")))
+    batch = recipe.effective or params.train.batch_size * params.train.grad_accum
+    return params.finetune.steps * batch * size / lines
+
+
+def fine_tune(recipe: Recipe, model_dir: Path, model_hash: str, data_dir: Path, out: Path,
+              params, intermediate: str, seed: int, log=tracking.log_metrics
+              ) -> dict[str, dict[str, float]]:
+    """Fine-tune the intermediate checkpoint on the recipe's training set, save the model
+    under ``out``, and return each of its targets' scores (``task/metric/lang`` -> value)."""
+    ft = params.finetune
+    seed_everything(seed)
+    model, tokenizer = load_task_model(model_dir)
+    model.to(device())
+    # A fresh head named after the group's first target (XQuAD's answers MLQA too); the
+    # intermediate checkpoint may hold a head named after the training task.
+    head = recipe.targets[0]
+    train_heads(model, tokenizer, {head: TASKS[recipe.train_task]}, data_dir, params,
+                ft.steps, seed,
+                {"model": model_hash, "intermediate": intermediate, "seed": seed,
+                 "train_task": recipe.train_task, "epochs": recipe.epochs,
+                 "effective": recipe.effective, "lr": recipe.lr,
+                 "train": params.train.model_dump(), "steps": ft.steps},
+                epochs=recipe.epochs,
+                grad_accum=recipe.effective // params.train.batch_size if recipe.effective
+                else None,
+                lr=recipe.lr, log=log)
+    scores = {}
+    for target in recipe.targets:
+        spec = FINETUNE_TARGETS[target]
+        with eval_precision(params.train):
+            by_metric = evaluate_target(model, tokenizer, spec, data_dir,
+                                        languages_of(params, spec.name), spec.eval_split,
+                                        params.eval.batch_size, max_length(params, spec.type),
+                                        params.train.doc_stride, head=head)
+        scores[target] = summarise(spec.name, by_metric)
+    model.save(out / recipe.folder, tokenizer)
+    return scores
+
+
+def _in_worker(*args) -> tuple[dict, list]:
+    """``fine_tune`` in a worker process: the training losses come back with the scores and
+    the parent logs them (a worker has no tracking run of its own)."""
+    losses = []
+    scores = fine_tune(*args, log=lambda metrics, step: losses.append((metrics, step)))
+    return scores, losses
+
+
+def _start_worker(n_threads: int, parent: int) -> None:
+    # A killed stage must not leave workers training into the resume directories that its
+    # next attempt reads: on Linux the kernel ends them with their parent.
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    os.environ["XSTILTS_THREADS"] = str(n_threads)  # read by seed_everything
+    quiet_libraries()
+
+
+def fine_tune_all(jobs: list[Recipe], *args) -> dict[str, dict[str, float]]:
+    """Every recipe's scores by target; in parallel worker processes where that is faster."""
+    workers = worker_count(len(jobs))
+    if workers == 1:
+        return {t: s for job in jobs for t, s in fine_tune(job, *args).items()}
+    # spawn, not fork: a forked child of a process that has used OpenMP threads can hang.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                             initializer=_start_worker,
+                             initargs=(max(1, threads() // workers), os.getpid())) as pool:
+        futures = [pool.submit(_in_worker, job, *args) for job in jobs]
+        scores = {}
+        for future in futures:
+            done, losses = future.result()
+            for metrics, step in losses:
+                tracking.log_metrics(metrics, step)
+            scores.update(done)
+    return scores
 
 
 def main(argv=None) -> None:
@@ -61,46 +176,21 @@ def main(argv=None) -> None:
     targets = args.targets or list(params.finetune.targets)
     if not args.model.is_dir():
         raise FileNotFoundError(f"{args.model}: intermediate checkpoint missing")
-    ft = params.finetune
     name = f"{args.intermediate}-s{args.seed}"
     run_params = {"intermediate": args.intermediate, "targets": targets, "seed": args.seed,
                   "encoder": params.encoder, "train": params.train.model_dump(),
                   "finetune": params.finetune.model_dump(exclude={"targets"})}
     model_hash = fingerprint(args.model)
+    jobs = sorted(recipes(targets, params), key=lambda r: -cost(r, args.data, params))
+    trained_on = {t: job.folder for job in jobs for t in job.targets}
     metrics: dict[str, float] = {}
-    trained_on: dict[str, str] = {}  # target -> directory of its model under --out
     with tracking.stage_run(params, "finetune", f"finetune-{name}", run_params), \
             publish(args.out) as tmp:
-        for (train_task, epochs, effective, lr), group in recipes(targets, params).items():
-            folder = train_task if train_task not in trained_on.values() else group[0]
-            seed_everything(args.seed)
-            model, tokenizer = load_task_model(args.model)
-            model.to(device())
-            # A fresh head named after the group's first target (XQuAD's answers MLQA too);
-            # the intermediate checkpoint may hold a head named after the training task.
-            head = group[0]
-            train_heads(model, tokenizer, {head: TASKS[train_task]}, args.data, params,
-                        ft.steps, args.seed,
-                        {"model": model_hash, "intermediate": args.intermediate,
-                         "seed": args.seed, "train_task": train_task, "epochs": epochs,
-                         "effective": effective, "lr": lr, "train": params.train.model_dump(),
-                         "steps": ft.steps},
-                        epochs=epochs,
-                        grad_accum=effective // params.train.batch_size if effective else None,
-                        lr=lr)
-            for target in group:
-                spec = FINETUNE_TARGETS[target]
-                with eval_precision(params.train):
-                    scores = evaluate_target(model, tokenizer, spec, args.data,
-                                             languages_of(params, spec.name), spec.eval_split,
-                                             params.eval.batch_size,
-                                             max_length(params, spec.type),
-                                             params.train.doc_stride, head=head)
-                scored = summarise(spec.name, scores)
-                tracking.log_metrics(scored)
-                metrics.update(scored)
-                trained_on[target] = folder
-            model.save(tmp / folder, tokenizer)
+        scores = fine_tune_all(jobs, args.model, model_hash, args.data, tmp, params,
+                               args.intermediate, args.seed)
+        for target in targets:
+            tracking.log_metrics(scores[target])
+            metrics.update(scores[target])
         versions = {}
         for target in targets:
             spec = FINETUNE_TARGETS[target]

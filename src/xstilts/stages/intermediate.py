@@ -34,14 +34,17 @@ from xstilts.train.objectives import SparseMLM, masked_lm, task_loss
 def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir: Path,
                 params, steps: int, seed: int, resume_key: dict,
                 languages: tuple[str, ...] = ("en",), mlm=None, epochs: float | None = None,
-                grad_accum: int | None = None, lr: float | None = None) -> dict[str, float]:
+                grad_accum: int | None = None, lr: float | None = None,
+                log=tracking.log_metrics) -> dict[str, float]:
     """Train the encoder and one head per job (head name -> the task whose train set it
     learns from) on the train files of ``languages``; several jobs are sampled per step with
     ``intermediate.temperature``. With ``mlm`` (a masked-LM model sharing ``model``'s
     encoder), a share ``intermediate.mlm_weight`` of the steps continues multilingual MLM
     on the phase-0 corpora, the paper's mixed objective. With ``epochs``, the number of steps
     is that many passes over the training examples at the effective batch size; ``lr`` (a
-    phase's or a target's own rate) replaces ``train.lr``."""
+    phase's or a target's own rate) replaces ``train.lr``. ``log(metrics, step)`` receives the
+    training loss (default: the active MLflow run)."""
+    model.freeze_lower(params.train.freeze_embeddings, params.train.freeze_layers)
     batchers = {}
     for head, spec in jobs.items():
         model.add_head(head, spec.type, spec.num_labels, params.train.pooling)
@@ -83,8 +86,7 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
         batch = MultiTaskBatcher(batchers, steps * cfg.grad_accum, seed,
                                  params.intermediate.temperature, fixed).batch
     return train(model, loss, batch, cfg, resume_dir(label, resume_key),
-                 on_log=lambda step, m: tracking.log_metrics({f"{label}/train_loss": m["loss"]},
-                                                             step))
+                 on_log=lambda step, m: log({f"{label}/train_loss": m["loss"]}, step))
 
 
 def main(argv=None) -> None:
