@@ -120,3 +120,43 @@ def test_killed_stage_resumes_to_identical_metrics(work, stage):
     assert not list((work / "out").glob(f".{tag}.*"))  # nor temporary copies of its output
 
 
+
+
+WORKER_PARENT = """
+import os, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from xstilts.stages import finetune
+
+if __name__ == "__main__":
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn"),
+                             initializer=finetune._start_worker,
+                             initargs=(1, os.getpid())) as pool:
+        print(pool.submit(os.getpid).result(), flush=True)
+        pool.submit(time.sleep, 600)
+        time.sleep(600)
+"""
+
+
+def test_fine_tuning_workers_end_with_a_killed_stage(tmp_path):
+    """A stage killed alone (not its process group) must not leave workers training into
+    the resume directories its next attempt reads."""
+    script = tmp_path / "parent.py"
+    script.write_text(WORKER_PARENT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    worker = int(proc.stdout.readline())
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while not worker_gone(worker):
+        assert time.monotonic() < deadline, f"worker {worker} outlived its killed parent"
+        time.sleep(0.05)
+
+
+def worker_gone(pid: int) -> bool:
+    """Ended, or a zombie that nobody has reaped yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except FileNotFoundError:
+        return True

@@ -214,6 +214,42 @@ def test_non_finite_loss_stops_finetune_and_keeps_the_champion(built, tmp_path):
     assert champion_score(built) == before
 
 
+def test_fine_tunings_in_worker_processes_match_one_process(built, tmp_path):
+    """Two targets fine-tuned side by side in one-thread workers give the same scores and
+    weights as one after the other in a one-thread process, and the parent logs the
+    workers' training losses to the stage's run."""
+    from mlflow import MlflowClient
+    from safetensors.torch import load_file
+
+    params = yaml.safe_load((built / "params.yaml").read_text())
+    params["tracking"]["uri"] = f"sqlite:///{tmp_path}/mlflow.db"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    scores = {}
+    for workers, threads in (("1", "1"), ("2", "2")):
+        out = tmp_path / f"workers-{workers}"
+        proc = subprocess.run(
+            [sys.executable, "-m", "xstilts.stages.finetune", "--params",
+             str(tmp_path / "params.yaml"), "--intermediate", "mnli", "--targets", "xnli",
+             "udpos", "--seed", "0", "--model", "models/intermediate/mnli-s0", "--data",
+             "data/synthetic", "--out", str(out), "--metrics", f"{out}.json"],
+            cwd=built, capture_output=True, text=True,
+            env={**pipeline_env(), "XSTILTS_WORKERS": workers, "XSTILTS_THREADS": threads})
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        scores[workers] = json.loads(Path(f"{out}.json").read_text())["metrics"]
+    assert scores["1"] == scores["2"]
+    saved = sorted((tmp_path / "workers-1").rglob("*.safetensors"))
+    assert {w.relative_to(tmp_path / "workers-1").parts[0] for w in saved} == {"xnli", "udpos"}
+    for weights in saved:
+        one = load_file(weights)
+        two = load_file(tmp_path / "workers-2" / weights.relative_to(tmp_path / "workers-1"))
+        assert all(torch.equal(one[k], two[k]) for k in one), weights
+    client = MlflowClient(tracking_uri=params["tracking"]["uri"])
+    runs = client.search_runs([client.get_experiment_by_name("xstilts").experiment_id])
+    latest = max((r for r in runs if r.data.tags.get("xstilts.stage") == "finetune"),
+                 key=lambda r: r.info.start_time)
+    assert {"xnli/train_loss", "udpos/train_loss"} <= set(latest.data.metrics)
+
+
 def stop_queue_workers(repo: Path) -> None:
     """`dvc queue start` leaves its workers in the background, and a worker whose monitor
     saw the queue empty while its own task still ran can outlive that task: stop them."""
