@@ -50,5 +50,9 @@ def run(main) -> None:
     except (StageError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    # Worker processes (finetune on CPUs) hold their own models: name the largest one's peak.
+    worker_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"[xstilts] {Path(sys.argv[0]).stem}: {time.perf_counter() - start:.1f} s, "
-          f"peak RSS {peak_mib:.0f} MiB", file=sys.stderr)
+          f"peak RSS {peak_mib:.0f} MiB"
+          + (f", each worker's up to {worker_mib:.0f} MiB" if worker_mib else ""),
+          file=sys.stderr)
