@@ -1,6 +1,8 @@
 """Which targets share a fine-tuning (XTREME scores XQuAD and MLQA with one SQuAD model), and
 the order in which the fine-tunings start."""
 
+import json
+
 import yaml
 
 from tiny_profile import ROOT
@@ -31,13 +33,28 @@ def test_targets_with_their_own_settings_are_fine_tuned_apart():
                       Recipe("squad", None, None, 3e-4, ("mlqa",), "mlqa")]
 
 
-def test_the_fine_tuning_that_reads_most_text_starts_first(tmp_path):
-    for task, lines in (("xnli", ["a b"] * 100), ("pawsx", ["a b c d"] * 100)):
-        (tmp_path / task).mkdir()
-        (tmp_path / task / "train.en.jsonl").write_text("\n".join(lines) + "\n")
+def _write(path, records) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def test_the_fine_tuning_that_reads_most_words_starts_first(tmp_path):
+    _write(tmp_path / "xnli" / "train.en.jsonl",
+           [{"sentence1": "a b", "sentence2": "c", "gold_label": "neutral"}] * 100)
+    _write(tmp_path / "xnli" / "test.en.jsonl",
+           [{"sentence1": "a b", "sentence2": "c", "gold_label": "neutral"}] * 10)
+    _write(tmp_path / "pawsx" / "train.en.jsonl",
+           [{"sentence1": "a b c", "sentence2": "d", "label": "1"}] * 100)
+    # Tags take as many bytes as the words; only the words count.
+    _write(tmp_path / "udpos" / "train.en.jsonl",
+           [{"tokens": ["a", "b"], "pos_tags": [0, 7]}] * 100)
     p = params(steps=250, epochs={"pawsx": 5})
-    xnli, pawsx = recipes(["xnli", "pawsx"], p)
-    # XNLI: 250 steps x 32 examples of 4 bytes; PAWS-X: 5 epochs of 100 examples of 8 bytes.
-    assert cost(xnli, tmp_path, p) == 250 * 32 * 4
-    assert cost(pawsx, tmp_path, p) == 5 * 100 * 8
-    assert sorted([xnli, pawsx], key=lambda r: -cost(r, tmp_path, p)) == [xnli, pawsx]
+    xnli, pawsx, udpos = recipes(["xnli", "pawsx", "udpos"], p)
+    # XNLI: 250 steps x 32 examples of 3 words, and its English test set (the other
+    # languages' files are absent) of 10 x 3 words at a third; PAWS-X: 5 epochs of 100
+    # examples of 4 words; UD-POS: 250 x 32 examples of 2 words.
+    assert cost(xnli, tmp_path, p) == 250 * 32 * 3 + 10 * 3 / 3
+    assert cost(pawsx, tmp_path, p) == 5 * 100 * 4
+    assert cost(udpos, tmp_path, p) == 250 * 32 * 2
+    assert sorted([pawsx, udpos, xnli], key=lambda r: -cost(r, tmp_path, p)) == [
+        xnli, udpos, pawsx]

@@ -15,10 +15,13 @@ every target has succeeded: a failed stage registers nothing and keeps its previ
 """
 
 import ctypes
+import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -74,17 +77,33 @@ def recipes(targets: list[str], params) -> list[Recipe]:
     return out
 
 
-def cost(recipe: Recipe, data_dir: Path, params) -> float:
-    """Bytes of training text a recipe reads: orders the work so the longest starts first."""
-    file = task_file(data_dir, recipe.train_task, "train", "en")
+def _words(file: Path, spec, sample: int = 200) -> tuple[float, int]:
+    """(mean words in the text fields of the file's first ``sample`` records, records)."""
     if not file.is_file():
-        return 0.0
-    size = file.stat().st_size
-    if recipe.epochs:
-        return recipe.epochs * size
-    lines = max(1, sum(1 for _ in file.open("rb")))
+        return 0.0, 0
+    with file.open(encoding="utf-8") as f:
+        head = [json.loads(line) for line, _ in zip(f, range(sample))]
+    words = [sum(len(v.split()) if isinstance(v, str) else len(v)
+                 for v in (record[field] for field in spec.text_fields)) for record in head]
+    return sum(words) / max(1, len(words)), sum(1 for _ in file.open("rb"))
+
+
+def cost(recipe: Recipe, data_dir: Path, params) -> float:
+    """Words a recipe reads, to start the longest first: its training examples as drawn,
+    and each target's eval set in every language at a third of the rate (a forward pass
+    of a training step's three). Bytes would rank tagging files, whose tags take as much
+    room as their words, above XNLI, which takes longer."""
+    spec = TASKS[recipe.train_task]
+    per_example, examples = _words(task_file(data_dir, spec.name, "train", "en"), spec)
     batch = recipe.effective or params.train.batch_size * params.train.grad_accum
-    return params.finetune.steps * batch * size / lines
+    drawn = recipe.epochs * examples if recipe.epochs else params.finetune.steps * batch
+    scored = 0.0
+    for target in recipe.targets:
+        t = FINETUNE_TARGETS[target]
+        for lang in languages_of(params, t.name):
+            words, n = _words(task_file(data_dir, t.name, t.eval_split, lang), t)
+            scored += words * n
+    return drawn * per_example + scored / 3
 
 
 def fine_tune(recipe: Recipe, model_dir: Path, model_hash: str, data_dir: Path, out: Path,
@@ -141,22 +160,40 @@ def _start_worker(n_threads: int, parent: int) -> None:
     quiet_libraries()
 
 
-def fine_tune_all(jobs: list[Recipe], *args) -> dict[str, dict[str, float]]:
-    """Every recipe's scores by target; in parallel worker processes where that is faster."""
-    workers = worker_count(len(jobs))
+def _ready() -> None:
+    """Nothing: submitting it starts a worker, which imports this module meanwhile."""
+
+
+@contextmanager
+def worker_pool(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for ``jobs`` fine-tunings (None where one process is faster, see
+    ``common.worker_count``), started at once so that their imports overlap the parent's
+    setup."""
+    workers = worker_count(jobs)
     if workers == 1:
-        return {t: s for job in jobs for t, s in fine_tune(job, *args).items()}
+        yield None
+        return
     # spawn, not fork: a forked child of a process that has used OpenMP threads can hang.
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                              initializer=_start_worker,
                              initargs=(max(1, threads() // workers), os.getpid())) as pool:
-        futures = [pool.submit(_in_worker, job, *args) for job in jobs]
-        scores = {}
-        for future in futures:
-            done, losses = future.result()
-            for metrics, step in losses:
-                tracking.log_metrics(metrics, step)
-            scores.update(done)
+        for _ in range(workers):
+            pool.submit(_ready)
+        yield pool
+
+
+def fine_tune_all(pool: ProcessPoolExecutor | None, jobs: list[Recipe], *args
+                  ) -> dict[str, dict[str, float]]:
+    """Every recipe's scores by target, in ``pool``'s workers if there is one."""
+    if pool is None:
+        return {t: s for job in jobs for t, s in fine_tune(job, *args).items()}
+    futures = [pool.submit(_in_worker, job, *args) for job in jobs]
+    scores = {}
+    for future in futures:
+        done, losses = future.result()
+        for metrics, step in losses:
+            tracking.log_metrics(metrics, step)
+        scores.update(done)
     return scores
 
 
@@ -184,9 +221,10 @@ def main(argv=None) -> None:
     jobs = sorted(recipes(targets, params), key=lambda r: -cost(r, args.data, params))
     trained_on = {t: job.folder for job in jobs for t in job.targets}
     metrics: dict[str, float] = {}
-    with tracking.stage_run(params, "finetune", f"finetune-{name}", run_params), \
+    with worker_pool(len(jobs)) as pool, \
+            tracking.stage_run(params, "finetune", f"finetune-{name}", run_params), \
             publish(args.out) as tmp:
-        scores = fine_tune_all(jobs, args.model, model_hash, args.data, tmp, params,
+        scores = fine_tune_all(pool, jobs, args.model, model_hash, args.data, tmp, params,
                                args.intermediate, args.seed)
         for target in targets:
             tracking.log_metrics(scores[target])
