@@ -39,3 +39,22 @@ def test_other_errors_keep_their_traceback():
 
     with pytest.raises(KeyError):
         run(main)
+
+
+def test_the_closing_line_names_worker_peaks_only_from_workers():
+    # A helper forked for a moment (ctypes runs `ldconfig -p` so) is no worker.
+    code = ("import ctypes.util, subprocess\n"
+            "from xstilts.stages import cli\n"
+            "def main():\n"
+            "    subprocess.run(['true'])\n"
+            "    ctypes.util.find_library('c')\n"
+            "    if WORKER:\n"
+            "        cli.note_worker_peak(700.0)\n"
+            "        cli.note_worker_peak(640.0)\n"
+            "cli.run(main)\n")
+    lines = {}
+    for worker in (False, True):
+        lines[worker] = subprocess.run([sys.executable, "-c", f"WORKER = {worker}\n{code}"],
+                                       capture_output=True, text=True, check=True).stderr
+    assert "peak RSS" in lines[False] and "worker" not in lines[False]
+    assert lines[True].rstrip().endswith("each worker's up to 700 MiB")

@@ -41,6 +41,17 @@ def quiet_libraries() -> None:
     hf_logging.disable_progress_bar()
 
 
+_worker_peak_mib = 0.0
+
+
+def note_worker_peak(mib: float) -> None:
+    """A worker process's peak RSS, for the stage's closing line. The children's rusage is
+    no measure: it also counts helpers forked for a moment, such as ctypes' ``ldconfig -p``,
+    at the size of the process that forked them."""
+    global _worker_peak_mib
+    _worker_peak_mib = max(_worker_peak_mib, mib)
+
+
 def run(main) -> None:
     """Run a stage's ``main``; the project's own errors end it with their message alone.
     Prints the stage's wall time and peak memory (bench/pipeline.py collects them)."""
@@ -51,7 +62,7 @@ def run(main) -> None:
         sys.exit(f"error: {err}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     # Worker processes (finetune on CPUs) hold their own models: name the largest one's peak.
-    worker_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    worker_mib = _worker_peak_mib
     print(f"[xstilts] {Path(sys.argv[0]).stem}: {time.perf_counter() - start:.1f} s, "
           f"peak RSS {peak_mib:.0f} MiB"
           + (f", each worker's up to {worker_mib:.0f} MiB" if worker_mib else ""),

@@ -17,6 +17,7 @@ every target has succeeded: a failed stage registers nothing and keeps its previ
 import ctypes
 import json
 import os
+import resource
 import signal
 import sys
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from xstilts import tracking
 from xstilts.data.files import publish, task_file, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import load_task_model
-from xstilts.stages.cli import parse, quiet_libraries, run
+from xstilts.stages.cli import note_worker_peak, parse, quiet_libraries, run
 from xstilts.stages.common import (
     device,
     eval_precision,
@@ -141,12 +142,13 @@ def fine_tune(recipe: Recipe, model_dir: Path, model_hash: str, data_dir: Path, 
     return scores
 
 
-def _in_worker(*args) -> tuple[dict, list]:
+def _in_worker(*args) -> tuple[dict, list, float]:
     """``fine_tune`` in a worker process: the training losses come back with the scores and
-    the parent logs them (a worker has no tracking run of its own)."""
+    the parent logs them (a worker has no tracking run of its own); so does the worker's
+    peak RSS in MiB."""
     losses = []
     scores = fine_tune(*args, log=lambda metrics, step: losses.append((metrics, step)))
-    return scores, losses
+    return scores, losses, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _start_worker(n_threads: int, parent: int) -> None:
@@ -190,9 +192,10 @@ def fine_tune_all(pool: ProcessPoolExecutor | None, jobs: list[Recipe], *args
     futures = [pool.submit(_in_worker, job, *args) for job in jobs]
     scores = {}
     for future in futures:
-        done, losses = future.result()
+        done, losses, peak_mib = future.result()
         for metrics, step in losses:
             tracking.log_metrics(metrics, step)
+        note_worker_peak(peak_mib)
         scores.update(done)
     return scores
 
