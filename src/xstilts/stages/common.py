@@ -29,8 +29,8 @@ def threads() -> int:
 
 
 def worker_count(jobs: int) -> int:
-    """Processes in which a stage runs ``jobs`` independent trainings at once. Models of the
-    offline world's size are bound by per-operation overhead, not arithmetic, so on a CPU
+    """Processes in which a stage runs ``jobs`` independent trainings at once. Operations on
+    tensors of the offline world's size keep a second thread poorly busy, so on a CPU
     one-thread processes side by side train faster than one process with every thread (two
     on two cores: a fine-tuning stage 1.22x). One on a GPU (a single device) and under
     torchrun."""
