@@ -62,8 +62,7 @@ def run(main) -> None:
         sys.exit(f"error: {err}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     # Worker processes (finetune on CPUs) hold their own models: name the largest one's peak.
-    worker_mib = _worker_peak_mib
     print(f"[xstilts] {Path(sys.argv[0]).stem}: {time.perf_counter() - start:.1f} s, "
           f"peak RSS {peak_mib:.0f} MiB"
-          + (f", each worker's up to {worker_mib:.0f} MiB" if worker_mib else ""),
+          + (f", each worker's up to {_worker_peak_mib:.0f} MiB" if _worker_peak_mib else ""),
           file=sys.stderr)

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -83,10 +84,11 @@ def _words(file: Path, spec, sample: int = 200) -> tuple[float, int]:
     if not file.is_file():
         return 0.0, 0
     with file.open(encoding="utf-8") as f:
-        head = [json.loads(line) for line, _ in zip(f, range(sample))]
+        head = [json.loads(line) for line in islice(f, sample)]
+        records = len(head) + sum(1 for _ in f)  # one pass: the rest is only counted
     words = [sum(len(v.split()) if isinstance(v, str) else len(v)
                  for v in (record[field] for field in spec.text_fields)) for record in head]
-    return sum(words) / max(1, len(words)), sum(1 for _ in file.open("rb"))
+    return sum(words) / max(1, len(words)), records
 
 
 def cost(recipe: Recipe, data_dir: Path, params) -> float:
