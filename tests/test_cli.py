@@ -58,3 +58,16 @@ def test_the_closing_line_names_worker_peaks_only_from_workers():
                                        capture_output=True, text=True, check=True).stderr
     assert "peak RSS" in lines[False] and "worker" not in lines[False]
     assert lines[True].rstrip().endswith("each worker's up to 700 MiB")
+
+
+def test_under_torchrun_rank_0_alone_prints_the_summary(monkeypatch, capsys):
+    def main():
+        print("pretrain: MLM loss 1.234")
+
+    for rank in ("0", "1"):
+        monkeypatch.setenv("RANK", rank)
+        run(main)
+    out, err = capsys.readouterr()
+    assert out.count("MLM loss") == 1
+    closing = [line for line in err.splitlines() if line.startswith("[xstilts]")]
+    assert len(closing) == 2 and "(rank 1)" in closing[1] and "rank" not in closing[0]

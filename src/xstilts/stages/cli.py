@@ -5,6 +5,8 @@ data or write the report start in a fraction of that.
 """
 
 import argparse
+import contextlib
+import os
 import resource
 import sys
 import time
@@ -56,13 +58,19 @@ def run(main) -> None:
     """Run a stage's ``main``; the project's own errors end it with their message alone.
     Prints the stage's wall time and peak memory (bench/pipeline.py collects them)."""
     start = time.perf_counter()
+    # Under torchrun every rank runs the stage; rank 0 reports it, the others' summaries
+    # would repeat it line for line. Their errors (stderr) still show.
+    rank = int(os.environ.get("RANK", "0"))
+    quiet = open(os.devnull, "w") if rank else contextlib.nullcontext(sys.stdout)
     try:
-        main()
+        with quiet as out, contextlib.redirect_stdout(out):
+            main()
     except (StageError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    stage = Path(sys.argv[0]).stem + (f" (rank {rank})" if rank else "")
     # Worker processes (finetune on CPUs) hold their own models: name the largest one's peak.
-    print(f"[xstilts] {Path(sys.argv[0]).stem}: {time.perf_counter() - start:.1f} s, "
+    print(f"[xstilts] {stage}: {time.perf_counter() - start:.1f} s, "
           f"peak RSS {peak_mib:.0f} MiB"
           + (f", each worker's up to {_worker_peak_mib:.0f} MiB" if _worker_peak_mib else ""),
           file=sys.stderr)
