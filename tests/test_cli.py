@@ -12,12 +12,19 @@ from xstilts.tracking import TrackingError
 
 
 @pytest.mark.parametrize("stage", ["generate", "captions", "report", "download"])
-def test_stages_that_train_nothing_do_not_import_torch(stage):
-    code = (f"import sys, xstilts.stages.{stage}; "
+def test_stages_that_train_nothing_do_not_import_torch(stage, tmp_path):
+    # Nor when they write their outputs, which only rank 0 does under torchrun.
+    code = (f"import sys, xstilts.stages.{stage}\n"
+            "from pathlib import Path\n"
+            "from xstilts.data.files import publish, write_json\n"
+            f"write_json(Path({str(tmp_path)!r}) / 'm.json', {{}})\n"
+            f"with publish(Path({str(tmp_path)!r}) / 'out') as tmp:\n"
+            "    (tmp / 'f').write_text('x')\n"
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+    assert (tmp_path / "out" / "f").exists() and (tmp_path / "m.json").exists()
 
 
 @pytest.mark.parametrize("error", [DataFileError("data/x.jsonl: truncated"),
@@ -64,6 +71,7 @@ def test_under_torchrun_rank_0_alone_prints_the_summary(monkeypatch, capsys):
     def main():
         print("pretrain: MLM loss 1.234")
 
+    monkeypatch.setenv("WORLD_SIZE", "2")
     for rank in ("0", "1"):
         monkeypatch.setenv("RANK", rank)
         run(main)

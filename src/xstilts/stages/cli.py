@@ -14,6 +14,7 @@ from pathlib import Path
 
 from xstilts.config import Params, ParamsError, load_params
 from xstilts.errors import StageError
+from xstilts.train import distributed
 
 
 def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Params]:
@@ -24,8 +25,6 @@ def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Pa
         add_args(parser)
     args = parser.parse_args(argv)
     if "torch" in sys.modules:  # a stage that trains or scores models
-        from xstilts.train import distributed
-
         quiet_libraries()
         distributed.init()  # under torchrun: join the process group
     try:
@@ -60,7 +59,7 @@ def run(main) -> None:
     start = time.perf_counter()
     # Under torchrun every rank runs the stage; rank 0 reports it, the others' summaries
     # would repeat it line for line. Their errors (stderr) still show.
-    rank = int(os.environ.get("RANK", "0"))
+    rank = distributed.rank()
     quiet = open(os.devnull, "w") if rank else contextlib.nullcontext(sys.stdout)
     try:
         with quiet as out, contextlib.redirect_stdout(out):

@@ -4,18 +4,21 @@ Under ``torchrun --nproc_per_node N`` every process builds the same global batch
 (batches are a pure function of (seed, step)) and keeps its own rows; DDP averages the
 gradients, so N processes train like one process with the same effective batch. NCCL on GPUs,
 gloo on CPUs. Without torchrun's environment nothing here does anything.
+
+torch is imported where it is used: the stages that train nothing ask ``is_main()`` before
+writing files, and must not pay torch's import (seconds) for it.
 """
 
 import os
 
-import torch
-import torch.distributed as dist
-
 
 def init() -> bool:
     """Join the process group torchrun describes; True when running distributed."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    if _world_size() <= 1:
         return False
+    import torch
+    import torch.distributed as dist
+
     if not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         if backend == "nccl":
@@ -24,12 +27,21 @@ def init() -> bool:
     return True
 
 
+def _world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def active() -> bool:
+    if _world_size() <= 1:
+        return False
+    import torch.distributed as dist
+
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def rank() -> int:
-    return dist.get_rank() if active() else 0
+    """torchrun's RANK for every process it starts (the process group's rank once joined)."""
+    return int(os.environ.get("RANK", "0")) if _world_size() > 1 else 0
 
 
 def is_main() -> bool:
@@ -39,6 +51,8 @@ def is_main() -> bool:
 
 def barrier() -> None:
     if active():
+        import torch.distributed as dist
+
         dist.barrier()
 
 
@@ -47,6 +61,9 @@ def shard(batch: dict) -> dict:
     Multiple-choice batches are flattened to (B * C, T) and keep whole examples together."""
     if not active():
         return batch
+    import torch
+    import torch.distributed as dist
+
     world, me = dist.get_world_size(), dist.get_rank()
     n = len(batch["labels"]) if "labels" in batch else len(batch["input_ids"])
     if n % world:
@@ -62,10 +79,12 @@ def shard(batch: dict) -> dict:
     return out
 
 
-def mean(values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def mean(values: dict) -> dict:
     """Average scalar tensors over processes (logged losses)."""
     if not active():
         return values
+    import torch.distributed as dist
+
     out = {}
     for k, v in values.items():
         v = v.detach().clone()
