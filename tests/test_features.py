@@ -78,8 +78,49 @@ def test_predict_spans_decodes_the_highest_scoring_span(tokenizer):
     assert answers == ["velta corp"]
 
 
+def test_a_null_answer_needs_every_window_to_prefer_it(tokenizer):
+    # SQuAD v2 (BERT's run_squad, HF's run_qa): the null score is the lowest over windows.
+    long_context = " ".join([SENTENCES[1]] * 30 + [SENTENCES[0]])
+    record = squad_record(long_context, "velta corp")
+    features = encode(SPAN, [record], tokenizer, max_length=48, stride=16)
+    hit = next(f for f in features if f["start_positions"] > 0)
+
+    class TwoWindows(torch.nn.Module):
+        """The answer's window: the answer scores 10, <s> 2; every other window: <s> 12."""
+
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, task, batch):
+            b, t = batch["input_ids"].shape
+            start, end = torch.full((b, t), -20.0), torch.full((b, t), -20.0)
+            for row in range(b):
+                ids = batch["input_ids"][row].tolist()
+                if ids[:len(hit["input_ids"])] == hit["input_ids"]:
+                    start[row, hit["start_positions"]] = end[row, hit["end_positions"]] = 5.0
+                    start[row, 0] = end[row, 0] = 1.0
+                else:
+                    start[row, 0] = end[row, 0] = 6.0
+            return {"start_logits": start, "end_logits": end}
+
+    answers = predict_spans(TwoWindows(), "squad", features, [long_context], 8,
+                            tokenizer.pad_token_id, allow_null=True)
+    assert answers == ["velta corp"]
+
+
 def test_tagging_labels_only_first_subwords(tokenizer):
     record = {"tokens": ["anna", "works", "at", "velta", "corp"], "ner_tags": [1, 0, 0, 3, 4]}
+    (feature,) = encode(TAGS, [record], tokenizer, max_length=32)
+    labelled = [label for label in feature["labels"] if label != -100]
+    assert labelled == record["ner_tags"]
+
+
+def test_a_word_without_subwords_keeps_its_tag_position(tokenizer):
+    # "" gives no token; read as <unk> (as run_tag.py does), later words keep their tags.
+    record = {"tokens": ["anna", "", "works", "at", "velta"], "ner_tags": [1, 0, 0, 0, 3]}
+    assert tokenizer([[""]], is_split_into_words=True, add_special_tokens=False
+                     )["input_ids"] == [[]]
     (feature,) = encode(TAGS, [record], tokenizer, max_length=32)
     labelled = [label for label in feature["labels"] if label != -100]
     assert labelled == record["ner_tags"]

@@ -71,6 +71,17 @@ def test_normalize_answer_articles_depend_on_language():
     assert normalize_answer("الكتاب", "ar") == "كتاب"
 
 
+def test_squad_normalisation_knows_no_language():
+    # XTREME scores XQuAD and TyDiQA-GoldP with the SQuAD v1.1 script in every language:
+    # English articles only, ASCII punctuation only.
+    assert normalize_answer("The Eiffel Tower!", None) == "eiffel tower"
+    assert normalize_answer("der  Hund", None) == "der hund"
+    assert normalize_answer("«Война и мир»", None) == "«война и мир»"
+    assert exact_match("Hund", ["der Hund"], None) == 0.0
+    assert token_f1("Hund", ["der Hund"], None) == approx(2 / 3)  # P 1, R 1/2
+    assert exact_match("Hund", ["der Hund"], "de") == 1.0  # MLQA's German rule
+
+
 def test_normalize_answer_unicode_punctuation():
     # « » ¿ ? , — 。 are Unicode P* characters; "$" is a symbol but in string.punctuation;
     # "€" is neither, and stays.

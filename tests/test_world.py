@@ -329,3 +329,9 @@ def test_lexicon_table_describes_the_language(world):
     assert table["code"] == "lat25nm" and table["case_suffixes"] is True
     assert set(table["suffixes"]) == {"subj", "obj", "gen", "obl"}
     assert datasets.lexicon_table(world.lexicons["lat75"])["suffixes"] == {}
+
+
+def test_tatoeba_repeats_no_meaning(world):
+    # Scored by position: a second copy of a pair could never be retrieved as itself.
+    records = take(datasets.tatoeba(world, "test", "lat75", 500))
+    assert len({r["target_sentence"] for r in records}) == 500

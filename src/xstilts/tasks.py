@@ -32,6 +32,9 @@ class TaskSpec:
     eval_split: str = "test"  # the split scored zero-shot (XQuAD has only "validation")
     splits: tuple[str, ...] = ("validation", "test")  # splits that exist in every language
     train_from: str | None = None  # target fine-tuned on another task's English train set
+    # Span tasks: answers normalised per language by MLQA's script (XTREME's scorer does so
+    # for MLQA only); otherwise by SQuAD v1.1's, as XTREME scores XQuAD and TyDiQA-GoldP.
+    answers_by_language: bool = False
 
     @property
     def num_labels(self) -> int:
@@ -79,7 +82,7 @@ PANX = TaskSpec("panx", "tagging", "f1", "structured", "google/xtreme/PAN-X.<lan
 XQUAD = TaskSpec("xquad", "span", "em_f1", "qa", "google/xtreme/XQuAD.<lang>", QA_FIELDS,
                  "answers", eval_split="validation", splits=("validation",), train_from="squad")
 MLQA = TaskSpec("mlqa", "span", "em_f1", "qa", "google/xtreme/MLQA.<lang>.<lang>", QA_FIELDS,
-                "answers", train_from="squad")
+                "answers", train_from="squad", answers_by_language=True)
 # TyDiQA-GoldP trains on the English part of its train split (ids "english-...").
 TYDIQA = TaskSpec("tydiqa", "span", "em_f1", "qa", "google/xtreme/tydiqa", QA_FIELDS,
                   "answers", eval_split="validation", splits=("validation",))

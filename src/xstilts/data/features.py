@@ -35,8 +35,15 @@ def encode_classification(spec, records, tokenizer, max_length, **_):
 
 
 def encode_tagging(spec, records, tokenizer, max_length, **_):
-    """Only the first subword of a word carries its tag (XTREME's run_tag.py does the same)."""
+    """Only the first subword of a word carries its tag (XTREME's run_tag.py does the same).
+    A word the tokenizer turns into nothing (e.g. a lone zero-width character) is read as
+    <unk>, as run_tag.py does, so every word keeps a position and its tag."""
     words = [r[spec.text_fields[0]] for r in records]
+    vocab = sorted({w for ws in words for w in ws})
+    pieces = tokenizer([[w] for w in vocab], is_split_into_words=True,
+                       add_special_tokens=False)["input_ids"] if vocab else []
+    if empty := {w for w, ids in zip(vocab, pieces) if not ids}:
+        words = [[tokenizer.unk_token if w in empty else w for w in ws] for ws in words]
     enc = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
     features = []
     for n, r in enumerate(records):

@@ -98,9 +98,13 @@ def _mixed_segmentation(text: str) -> list[str]:
     return tokens
 
 
-def normalize_answer(s: str, lang: str = "en") -> str:
+def normalize_answer(s: str, lang: str | None = "en") -> str:
     """MLQA's normalisation: lowercase, drop punctuation, drop the language's articles, then
-    re-join the tokens with single spaces (zh: one token per CJK character)."""
+    re-join the tokens with single spaces (zh: one token per CJK character). ``lang=None``:
+    the SQuAD v1.1 script's, which knows no language: English articles, ASCII punctuation."""
+    if lang is None:
+        text = "".join(ch for ch in s.lower() if ch not in string.punctuation)
+        return " ".join(_ARTICLES["en"].sub(" ", text).split())
     text = "".join(ch for ch in s.lower() if not _is_punct(ch))
     if lang in _ARTICLES:
         text = _ARTICLES[lang].sub(" ", text)
@@ -123,7 +127,7 @@ def _f1(pred_tokens: list[str], gold_tokens: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def exact_match(pred: str, golds: list[str], lang: str = "en") -> float:
+def exact_match(pred: str, golds: list[str], lang: str | None = "en") -> float:
     """1.0 when the normalised prediction equals some normalised gold answer. On an
     unanswerable question (golds ``[]`` or all ``""``) 1.0 exactly when the prediction
     normalises to the empty string, as in the SQuAD v2 script."""
@@ -133,7 +137,7 @@ def exact_match(pred: str, golds: list[str], lang: str = "en") -> float:
     return max(float(norm == normalize_answer(g, lang)) for g in golds)
 
 
-def token_f1(pred: str, golds: list[str], lang: str = "en") -> float:
+def token_f1(pred: str, golds: list[str], lang: str | None = "en") -> float:
     """Bag-of-tokens F1 between the normalised prediction and each gold answer, the best over
     the golds. Unanswerable questions score as in :func:`exact_match` (SQuAD v2: both token
     lists empty gives 1, otherwise 0)."""
@@ -144,9 +148,10 @@ def token_f1(pred: str, golds: list[str], lang: str = "en") -> float:
 
 
 def squad_scores(predictions: dict[str, str], references: dict[str, list[str]],
-                 lang: str = "en") -> dict[str, float]:
-    """Exact match and F1 averaged over the questions of ``references``; as in the MLQA script,
-    a question with no prediction scores 0 on both."""
+                 lang: str | None = "en") -> dict[str, float]:
+    """Exact match and F1 averaged over the questions of ``references``, normalised as MLQA's
+    script does in ``lang`` (None: as SQuAD v1.1's); as in both scripts, a question with no
+    prediction scores 0 on both."""
     if not references:
         raise ValueError("no reference questions to score")
     em = f1 = 0.0

@@ -45,16 +45,18 @@ def predict_spans(model, task: str, features: list[dict], contexts: list[str],
                   max_answer_tokens: int = 30) -> list[str]:
     """Best answer text per example over all its windows: the highest start + end logit
     with start <= end inside the context. With ``allow_null`` (SQuAD v2) the answer is ""
-    when the <s> position scores higher than every span."""
+    when the <s> position scores higher than every span, in the window where it scores
+    lowest (as BERT's run_squad and HF's run_qa: a window that holds the answer should not
+    be outvoted by one that does not)."""
     best: list[tuple[float, str]] = [(-float("inf"), "")] * len(contexts)
-    null: list[float] = [-float("inf")] * len(contexts)
+    null: list[float] = [float("inf")] * len(contexts)
     for idx, _, out in _outputs(model, task, features, batch_size, pad_id):
         starts, ends = out["start_logits"].float().cpu(), out["end_logits"].float().cpu()
         for row, i in enumerate(idx):
             f = features[i]
             example, offsets = f["example"], f["offsets"]
             s, e = starts[row, :len(offsets)], ends[row, :len(offsets)]
-            null[example] = max(null[example], (s[0] + e[0]).item())
+            null[example] = min(null[example], (s[0] + e[0]).item())
             valid = torch.tensor([o is not None for o in offsets])
             # (T, T) scores of every span; mask spans outside the context, reversed or long.
             scores = s[:, None] + e[None, :]

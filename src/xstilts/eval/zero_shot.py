@@ -32,7 +32,8 @@ def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: s
                                 batch_size, pad, allow_null=spec.unanswerable)
         scores = metrics.squad_scores(
             {r["id"]: a for r, a in zip(records, answers)},
-            {r["id"]: r["answers"]["text"] for r in records}, lang=lang)
+            {r["id"]: r["answers"]["text"] for r in records},
+            lang=lang if spec.answers_by_language else None)
         return {**scores, "em_f1": (scores["exact_match"] + scores["f1"]) / 2}
     raise ValueError(f"{spec.name}: cannot score task type {spec.type!r}")
 

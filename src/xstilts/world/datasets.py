@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from xstilts.tasks import NLI_LABELS
 from xstilts.world.languages import Lexicon, World
 from xstilts.world.nli import nli_example
-from xstilts.world.scenes import clause, document
+from xstilts.world.scenes import clause, document, meaning_key
 from xstilts.world.syntax import Token, realise, text
 
 
@@ -75,11 +75,15 @@ def xnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
 
 
 def tatoeba(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
-    """Parallel sentence pairs language -> English; every language shares the meanings."""
+    """Parallel sentence pairs language -> English; every language shares the meanings. No
+    meaning repeats: scored by position, a second copy of a pair could never be found."""
     rng = _rng(world, "tatoeba", split)
     src, en = world.lexicons[lang], world.lexicons["en"]
+    seen = set()
     for _ in range(n):
-        meaning = clause(rng)
+        while meaning_key(meaning := clause(rng)) in seen:
+            pass
+        seen.add(meaning_key(meaning))
         yield {"source_sentence": text(realise(meaning, src)),
                "target_sentence": text(realise(meaning, en)),
                "source_lang": lang, "target_lang": "en"}

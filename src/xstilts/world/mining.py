@@ -21,17 +21,10 @@ from dataclasses import replace
 from xstilts.world.concepts import COLOURS, ORGS, PLACES, RELATIONS, SIZES
 from xstilts.world.datasets import _rng
 from xstilts.world.languages import World
-from xstilts.world.scenes import clause
+from xstilts.world.scenes import clause, meaning_key
 from xstilts.world.syntax import Attribute, Clause, Employment, Locative, Possession, realise, text
 
 PARALLEL_SHARE = 0.4  # of each pool, as a share of its sentences
-
-
-def meaning_key(c: Clause) -> Clause:
-    """One representative per meaning: a locative and its converse say the same."""
-    if isinstance(c, Locative):
-        return min(c, Locative(c.obj, RELATIONS[c.relation], c.subj, c.place), key=repr)
-    return c
 
 
 def _near_miss(c: Clause, rng: random.Random) -> Clause:

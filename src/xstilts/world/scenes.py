@@ -88,6 +88,13 @@ def follow_up(scene: Locative, rng: random.Random) -> Clause:
                     NounPhrase(scene.subj.noun))
 
 
+def meaning_key(c: Clause) -> Clause:
+    """One representative per meaning: a locative and its converse say the same."""
+    if isinstance(c, Locative):
+        return min(c, Locative(c.obj, RELATIONS[c.relation], c.subj, c.place), key=repr)
+    return c
+
+
 def document(rng: random.Random, coherent_p: float = 0.5, usual: bool = False) -> list[Clause]:
     """One line of monolingual text: a scene and what it says again about it, or one or two
     unrelated clauses; ``usual``: as things usually are (see ``concepts.USUAL_HEIGHT``)."""
