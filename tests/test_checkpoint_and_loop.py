@@ -153,6 +153,21 @@ def test_save_clears_half_written_steps_of_killed_runs(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "step-000002"]
 
 
+def test_each_process_resumes_with_its_own_generators(tmp_path, monkeypatch):
+    # Under torchrun rank 0 writes one file for all: every rank's RNG is in it.
+    states = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        states.append(checkpoint.rng_state())
+    checkpoint.save(tmp_path, 1, tiny_model(), {}, rng=states)
+    torch.manual_seed(1)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    monkeypatch.setattr(checkpoint.distributed, "rank", lambda: 1)
+    checkpoint.load_latest(tmp_path, tiny_model())
+    assert torch.equal(torch.rand(3), expected)
+
+
 def test_save_restores_rng_state(tmp_path):
     torch.manual_seed(0)
     checkpoint.save(tmp_path, 1, tiny_model(), {})

@@ -108,6 +108,12 @@ MALFORMED = [
     ("finetune.lr", {"xnli": 0}, "finetune.lr"),
     ("finetune.lr", {"bucc": 1e-4}, "finetune"),  # retrieval targets are never fine-tuned
     ("eval.retrieval_tasks", ["xnli"], "eval.retrieval_tasks"),
+    ("eval.retrieval_tasks", ["tatoeba", "tatoeba"], "eval.retrieval_tasks"),
+    ("eval.retrieval_max_length", 512, "eval.retrieval_max_length"),  # > pretrain.max_length
+    ("intermediate.tasks", ["none", "mnli", "none"], "intermediate.tasks"),
+    ("finetune.targets", ["xnli", "xnli"], "finetune.targets"),
+    ("finetune.effective_batch_size", {"xnli": 48}, "finetune.effective_batch_size.xnli"),
+    ("seeds", [0, 1, 0], "seeds"),
     ("eval.batch_size", 0, "eval.batch_size"),
     ("eval.retrieval_layer", "last", "eval.retrieval_layer"),
     ("eval.retrieval_layer", 5, "eval.retrieval_layer"),  # the offline encoder has 4 layers

@@ -38,3 +38,38 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     for name, tensor in a["state"].items():
         assert torch.allclose(tensor, b["state"][name], atol=TOLERANCE), name
     assert not (tmp_path / "resume2").exists()  # rank 0 cleaned up after finishing
+
+
+RANK_MASKS = """
+import torch
+from xstilts.train import distributed
+from xstilts.train.loop import LoopConfig, train
+
+distributed.init()
+torch.set_num_threads(1)
+model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Dropout(0.5))
+seen = []
+
+def loss(net, batch):
+    out = net(torch.ones(len(batch["input_ids"]), 8))
+    seen.append((out == 0).flatten().tolist())
+    return {"loss": out.sum()}
+
+train(model, loss, lambda step: {"input_ids": torch.ones(4, 3)}, LoopConfig(steps=1, lr=0.1))
+masks = distributed.gather(seen[0])
+if distributed.is_main():
+    print("same" if masks[0] == masks[1] else "different")
+"""
+
+
+def test_each_process_draws_its_own_dropout_masks(tmp_path):
+    # Shards of one global batch have one shape: a shared seed would give them one mask.
+    script = tmp_path / "masks.py"
+    script.write_text(RANK_MASKS)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node",
+                           "2", "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
+                           str(script)], env=env, capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split()[-1] == "different"

@@ -1,6 +1,7 @@
 """dvc.yaml and the params files agree: every param a stage tracks exists, and every stage runs a
 stage module that exists (DVC only finds out when it reaches the stage)."""
 
+import ast
 import importlib.util
 import re
 from pathlib import Path
@@ -46,3 +47,57 @@ def test_phase_0_is_one_encoder_for_every_seed():
         tracked = set(PIPELINE["stages"][name]["params"])
         assert "seeds" not in tracked, name
         assert tracked & {"pretrain", "pretrain.seed"}, name
+
+
+# Modules every stage runs that do not shape its outputs: the entry point, the validation of
+# params.yaml (whose keys DVC tracks one by one), errors, MLflow records and rank checks.
+INFRASTRUCTURE = {"xstilts", "xstilts.config", "xstilts.errors", "xstilts.stages.cli",
+                  "xstilts.tracking", "xstilts.train.distributed"}
+
+
+def _module_file(name: str) -> Path | None:
+    base = ROOT / "src" / Path(*name.split("."))
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.exists():
+            return path
+    return None  # a name imported from a module, not a module
+
+
+def _docstring_only(path: Path) -> bool:
+    # The packages' __init__ files: nothing there shapes an output.
+    body = ast.parse(path.read_text()).body
+    return len(body) == 1 and isinstance(body[0], ast.Expr)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """xstilts modules a file imports, in functions too (lazy imports run as well)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return {n for n in names if n.split(".")[0] == "xstilts"}
+
+
+def _code_read_by(module: str) -> set[Path]:
+    files, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        path = _module_file(name)
+        if path is None or path in files or name in INFRASTRUCTURE or _docstring_only(path):
+            continue
+        files.add(path)
+        todo += _imported_modules(path)
+    return files
+
+
+@pytest.mark.parametrize("name", sorted(PIPELINE["stages"]))
+def test_every_stage_depends_on_the_code_it_runs(name):
+    # An undeclared module leaves the stage's outputs stale when that code changes.
+    stage = PIPELINE["stages"][name]
+    module = re.search(r"python -m (\S+)", stage["cmd"]).group(1)
+    deps = [ROOT / d for d in stage["deps"] if d.startswith("src/")]
+    missing = sorted(str(f.relative_to(ROOT)) for f in _code_read_by(module)
+                     if not any(f == d or d in f.parents for d in deps))
+    assert not missing, f"{name}: add to its deps: {missing}"

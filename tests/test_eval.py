@@ -321,3 +321,15 @@ def test_publish_replaces_directory_on_success(tmp_path):
         (tmp / "result.txt").write_text("new")
     assert sorted(p.name for p in final.iterdir()) == ["result.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_the_report_keeps_what_other_commands_wrote_beside_it(tmp_path):
+    # reports/ holds compare's reports/compare too; the report replaces its own files only.
+    final = tmp_path / "reports"
+    (final / "compare").mkdir(parents=True)
+    (final / "compare" / "clip_vs_xlmr.md").write_text("answer")
+    (final / "results.md").write_text("old")
+    with publish(final, keep_others=True) as tmp:
+        (tmp / "results.md").write_text("new")
+    assert (final / "results.md").read_text() == "new"
+    assert (final / "compare" / "clip_vs_xlmr.md").read_text() == "answer"

@@ -137,7 +137,16 @@ class IntermediateParams(Section):
         unknown = [t for t in self.tasks if t not in allowed]
         if unknown:
             raise ValueError(f"intermediate.tasks: unknown {unknown}; allowed: {allowed}")
+        _listed_once("intermediate.tasks", self.tasks)
         return self
+
+
+def _listed_once(key: str, values: list) -> None:
+    """A list of the study's cells names each once (a repeat would be a second DVC stage
+    writing the same outputs)."""
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{key}: {repeated} listed more than once")
 
 
 class FinetuneParams(Section):
@@ -155,6 +164,7 @@ class FinetuneParams(Section):
         if unknown:
             raise ValueError(f"finetune.targets: unknown {unknown}; "
                              f"allowed: {sorted(FINETUNE_TARGETS)}")
+        _listed_once("finetune.targets", self.targets)
         return self
 
 
@@ -172,6 +182,7 @@ class EvalParams(Section):
         if unknown:
             raise ValueError(f"eval.retrieval_tasks: unknown {unknown}; "
                              f"allowed: {sorted(RETRIEVAL_TARGETS)}")
+        _listed_once("eval.retrieval_tasks", self.retrieval_tasks)
         return self
 
 
@@ -240,12 +251,18 @@ class Params(Section):
         lengths = {"train.max_length": self.train.max_length,
                    **{f"train.max_length_by_type.{k}": v
                       for k, v in self.train.max_length_by_type.items()}}
+        if self.data.source == "synthetic":  # a hub encoder has positions of its own
+            lengths["eval.retrieval_max_length"] = self.eval.retrieval_max_length
         for key, length in lengths.items():
             if length > self.pretrain.max_length:
                 raise ValueError(f"{key}: {length} exceeds the encoder's positions "
                                  f"(pretrain.max_length {self.pretrain.max_length})")
-        if len(set(self.seeds)) != len(self.seeds):
-            raise ValueError("seeds: a seed is listed twice")
+        _listed_once("seeds", self.seeds)
+        for target, size in self.finetune.effective_batch_size.items():
+            # Reached by accumulating whole batches: another size would silently be another.
+            if size % self.train.batch_size:
+                raise ValueError(f"finetune.effective_batch_size.{target}: {size} is not a "
+                                 f"multiple of train.batch_size ({self.train.batch_size})")
         layers = self.pretrain.layers  # the offline encoder's; a hub encoder's are unknown here
         if self.data.source == "synthetic" and not -layers - 1 <= self.eval.retrieval_layer \
                 <= layers:

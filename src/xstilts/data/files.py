@@ -107,9 +107,11 @@ def sweep_stale(final: Path) -> None:
 
 
 @contextmanager
-def publish(final: Path):
+def publish(final: Path, keep_others: bool = False):
     """Yield a fresh temporary directory; on success it replaces ``final`` in one rename.
-    Under torchrun only rank 0 publishes; the other ranks' directories are discarded."""
+    ``keep_others``: entries of ``final`` the stage did not write are copied over first (a
+    directory other commands write into as well). Under torchrun only rank 0 publishes; the
+    other ranks' directories are discarded."""
     from xstilts.train import distributed
 
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +127,11 @@ def publish(final: Path):
     if not distributed.is_main():
         shutil.rmtree(tmp, ignore_errors=True)
         return
+    if keep_others and final.is_dir():
+        for entry in final.iterdir():
+            if not (tmp / entry.name).exists():
+                copy = shutil.copytree if entry.is_dir() else shutil.copy2
+                copy(entry, tmp / entry.name)
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     if final.exists():
         os.replace(final, old)

@@ -57,6 +57,8 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
     if epochs:
         effective = params.train.batch_size * (grad_accum or params.train.grad_accum)
         steps = math.ceil(epochs * sum(len(b.examples) for b in batchers.values()) / effective)
+        if mlm is not None:  # MLM's share of the steps comes on top of the tasks' epochs
+            steps = math.ceil(steps / (1 - params.intermediate.mlm_weight))
     cfg = loop_config(params.train, steps, lr or params.train.lr, seed, grad_accum)
     label = next(iter(jobs)) if len(jobs) == 1 else "multi"
     fixed = {}

@@ -36,10 +36,12 @@ from open_clip import ClipLoss
 from xstilts import tracking
 from xstilts.config import ClipParams, TrainParams
 from xstilts.data.files import publish, write_json
+from xstilts.errors import StageError
 from xstilts.eval.retrieval import embed
 from xstilts.models import clip
 from xstilts.stages.cli import parse, run
 from xstilts.stages.common import device, fingerprint, loop_config, resume_dir, seed_everything
+from xstilts.train import distributed
 from xstilts.train.loop import train
 from xstilts.world.images import load_caption_dataset
 
@@ -192,7 +194,9 @@ def train_clip(pretrained: Path, captions: Path, p: ClipParams, languages: list[
     log = on_log or (lambda step, metrics: None)
     before = retrieval(model, tokenizer, test_images, test_texts, languages)
     log(0, flat("clip/", before))
-    cfg_loop = loop_config(loop, p.steps, p.lr, seed)
+    # No accumulation whatever train.grad_accum says: a contrastive step's negatives are
+    # its own batch, so accumulated micro-batches are not one larger batch.
+    cfg_loop = loop_config(loop, p.steps, p.lr, seed, grad_accum=1)
     final = train(model, clip_objective(), batcher.batch, cfg_loop, resume,
                   on_log=lambda step, m: log(step, {f"clip/{k}": v for k, v in m.items()}))
     train_seconds = time.perf_counter() - start
@@ -228,6 +232,10 @@ def main(argv=None) -> None:
         write_json(args.metrics, {"encoder": "xlmr"})
         print(f"pretrain_clip: encoder xlmr, the phase-0 encoder passed on to {args.out}")
         return
+    if distributed.active():
+        # Its loss reads the model's towers directly, past DDP's forward, and a rank's
+        # contrastive negatives would be its own shard only.
+        raise StageError("pretrain_clip runs in one process: start it without torchrun")
     p = params.clip
     per_image = p.captions_per_image
     run_params = {"clip": p.model_dump(), "captions_per_image": per_image, "seed": seed,

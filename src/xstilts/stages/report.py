@@ -50,7 +50,8 @@ def main(argv=None) -> None:
         raise SystemExit("error: no target of params.yaml is in the task registry")
     study = analyse(targets, params.intermediate.tasks, distance)
     checks = run_checks(study)
-    with publish(args.out) as tmp:
+    # reports/ also holds what other commands write there, such as compare's reports/compare.
+    with publish(args.out, keep_others=True) as tmp:
         pngs = plots.draw_all(study, tmp / "plots")
         markdown = tables.render(study, checks, params.encoder, params.seeds, notes, pngs)
         (tmp / "results.md").write_text(markdown + "\n")

@@ -3,7 +3,8 @@
 Layout of a resume directory::
 
     step-000400/model.safetensors   weights (safetensors: shared tensors handled)
-    step-000400/state.pt            optimizer, scheduler, RNG, step (tensors and primitives)
+    step-000400/state.pt            optimizer, scheduler, step, and every process's RNG
+                                    (tensors and primitives)
     latest                          name of the newest complete step directory
 
 A step directory is written under a temporary name and renamed when complete; ``latest`` is
@@ -20,14 +21,17 @@ from safetensors.torch import load_model, save_model
 
 from xstilts.data.files import left_by_ended_run, remove
 from xstilts.errors import StageError
+from xstilts.train import distributed
 
 
 class CheckpointError(StageError, RuntimeError):
     pass
 
 
-def save(directory: Path, step: int, model: torch.nn.Module, state: dict) -> None:
-    """Write a complete checkpoint for ``step`` and point ``latest`` at it."""
+def save(directory: Path, step: int, model: torch.nn.Module, state: dict,
+         rng: list[dict] | None = None) -> None:
+    """Write a complete checkpoint for ``step`` and point ``latest`` at it. ``rng``: every
+    process's generators (:func:`rng_states`; default: this process's)."""
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob(".*.tmp-*"):  # half-written by a run that was killed
         if left_by_ended_run(stale):
@@ -37,7 +41,7 @@ def save(directory: Path, step: int, model: torch.nn.Module, state: dict) -> Non
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     save_model(model, str(tmp / "model.safetensors"))
-    torch.save({**state, "step": step, "rng": _rng_state()}, tmp / "state.pt")
+    torch.save({**state, "step": step, "rng": rng or [rng_state()]}, tmp / "state.pt")
     final = directory / name
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
@@ -61,14 +65,21 @@ def load_latest(directory: Path, model: torch.nn.Module) -> dict | None:
     except Exception as err:  # a damaged file must name itself, not crash obscurely
         raise CheckpointError(f"resume checkpoint {path} is unreadable ({err}); "
                               f"delete {directory} to start this stage afresh") from err
-    _set_rng_state(state.pop("rng"))
+    _set_rng_state(state.pop("rng")[distributed.rank()])
     return state
 
 
-def _rng_state() -> dict:
-    return {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
+def rng_state() -> dict:
+    """This process's generators: torch's CPU and GPU ones (dropout and masks are drawn on
+    the model's device) and Python's."""
+    state = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
 
 
 def _set_rng_state(rng: dict) -> None:
     torch.set_rng_state(rng["torch"])
     random.setstate((3, tuple(rng["python"]), None))
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])

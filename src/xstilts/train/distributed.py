@@ -79,6 +79,17 @@ def shard(batch: dict) -> dict:
     return out
 
 
+def gather(obj) -> list:
+    """Every process's ``obj``, in rank order (``[obj]`` in one process)."""
+    if not active():
+        return [obj]
+    import torch.distributed as dist
+
+    out = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
 def mean(values: dict) -> dict:
     """Average scalar tensors over processes (logged losses)."""
     if not active():

@@ -76,7 +76,10 @@ def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
 def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
            cfg: LoopConfig, resume_dir: Path | None,
            on_log: Callable[[int, dict[str, float]], None] | None) -> dict[str, float]:
-    torch.manual_seed(cfg.seed)
+    # Each process draws its own dropout and masking noise: shards of one global batch have
+    # the same shape, so one seed would give every shard the same masks. Rank 0 (and a
+    # single process) keeps the seed itself.
+    torch.manual_seed(cfg.seed + distributed.rank())
     model.train()
     net = torch.compile(model) if cfg.compile else model
     if distributed.active():
@@ -134,10 +137,12 @@ def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict]
             totals, window = {}, 0
         if resume_dir is not None and cfg.checkpoint_every and done % cfg.checkpoint_every == 0 \
                 and done < cfg.steps:
+            rng = distributed.gather(checkpoint.rng_state())  # every rank's own generators
             if distributed.is_main():  # one writer; every rank resumes from its file
                 checkpoint.save(resume_dir, done, model, {
                     "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "loss_totals": {k: v.cpu() for k, v in totals.items()}, "window": window})
+                    "loss_totals": {k: v.cpu() for k, v in totals.items()}, "window": window},
+                    rng)
             distributed.barrier()
     if resume_dir is not None and distributed.is_main():
         shutil.rmtree(resume_dir, ignore_errors=True)  # finished: nothing left to resume
