@@ -31,7 +31,7 @@ class CheckpointError(StageError, RuntimeError):
 def save(directory: Path, step: int, model: torch.nn.Module, state: dict,
          rng: list[dict] | None = None) -> None:
     """Write a complete checkpoint for ``step`` and point ``latest`` at it. ``rng``: every
-    process's generators (:func:`rng_states`; default: this process's)."""
+    process's generators (:func:`rng_state` of each rank; default: this process's)."""
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob(".*.tmp-*"):  # half-written by a run that was killed
         if left_by_ended_run(stale):
@@ -65,7 +65,9 @@ def load_latest(directory: Path, model: torch.nn.Module) -> dict | None:
     except Exception as err:  # a damaged file must name itself, not crash obscurely
         raise CheckpointError(f"resume checkpoint {path} is unreadable ({err}); "
                               f"delete {directory} to start this stage afresh") from err
-    _set_rng_state(state.pop("rng")[distributed.rank()])
+    rng = state.pop("rng")
+    # A list per rank; one process's dict in checkpoints written before there was one each.
+    _set_rng_state(rng[distributed.rank()] if isinstance(rng, list) else rng)
     return state
 
 
