@@ -32,12 +32,28 @@ def test_cells_come_from_runs_that_score_several_targets():
 
     from xstilts.stages.compare import latest_cells
 
-    def run(encoder, start, xnli):
+    def run(encoder, start, xnli, setup="a"):
         return SimpleNamespace(
             info=SimpleNamespace(start_time=start, status="FINISHED"),
-            data=SimpleNamespace(params={"intermediate": "none", "encoder": encoder, "seed": "0"},
+            data=SimpleNamespace(params={"intermediate": "none", "encoder": encoder, "seed": "0",
+                                         "setup": setup},
                                  metrics={"xnli/accuracy/avg": xnli, "udpos/f1/avg": 0.5}))
 
-    cells = latest_cells([run("xlmr", 2, 0.7), run("xlmr", 1, 0.6), run("clip", 3, 0.8)], "none")
+    # The newest run of another study (say, fewer languages) is no partner.
+    runs = [run("xlmr", 2, 0.7), run("xlmr", 1, 0.6), run("clip", 3, 0.8),
+            run("xlmr", 4, 0.9, setup="b")]
+    cells = latest_cells(runs, "none", "a")
     assert set(cells) == {(e, t, 0) for e in ("xlmr", "clip") for t in ("xnli", "udpos")}
     assert cells[("xlmr", "xnli", 0)]["xnli/accuracy/avg"] == 0.7  # the newest run wins
+
+
+def test_the_study_key_ignores_the_encoder_and_its_clip_settings_only():
+    from xstilts.config import Params
+    from xstilts.tracking import setup_key
+
+    base = Params()
+    same = base.model_copy(update={"encoder": "clip", "seeds": [0, 1, 2],
+                                   "clip": base.clip.model_copy(update={"steps": 800})})
+    other = base.model_copy(update={"data": base.data.model_copy(
+        update={"languages": ["en", "lat75"]})})
+    assert setup_key(same) == setup_key(base) != setup_key(other)

@@ -8,6 +8,8 @@ Each stage run is a child of one experiment-level run, named after the DVC exper
 (``DVC_EXP_NAME``) or ``workspace`` for plain ``dvc repro``.
 """
 
+import hashlib
+import json
 import math
 import os
 import socket
@@ -215,6 +217,15 @@ def register_if_best(target: str, score: float, model_dir: Path, tags: dict,
             tags={"score": repr(score), **{k: str(v) for k, v in tags.items()}})
         client.set_registered_model_alias(name, CHAMPION, version.version)
         return int(version.version)
+
+
+def setup_key(params: Params) -> str:
+    """What two encoders' runs must share to be compared: every param but the encoder, its
+    CLIP settings, the seeds, which cells run, and where runs are recorded."""
+    study = params.model_dump(exclude={"encoder": True, "clip": True, "seeds": True,
+                                       "tracking": True, "intermediate": {"tasks"},
+                                       "finetune": {"targets"}, "eval": {"retrieval_tasks"}})
+    return hashlib.sha1(json.dumps(study, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

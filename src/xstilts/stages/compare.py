@@ -24,12 +24,16 @@ from xstilts.tasks import FINETUNE_TARGETS  # noqa: E402
 ENCODERS = ("xlmr", "clip")
 
 
-def latest_cells(runs, intermediate: str) -> dict[tuple[str, str, int], dict[str, float]]:
-    """(encoder, target, seed) -> metrics of the newest finished fine-tuning run."""
+def latest_cells(runs, intermediate: str, setup: str
+                 ) -> dict[tuple[str, str, int], dict[str, float]]:
+    """(encoder, target, seed) -> metrics of the newest finished fine-tuning run of the
+    study ``setup`` (:func:`tracking.setup_key`: runs with other languages, data or training
+    settings are another study, whatever their encoder)."""
     cells: dict = {}
     for r in sorted(runs, key=lambda r: r.info.start_time):
         p = r.data.params
-        if r.info.status != "FINISHED" or p.get("intermediate") != intermediate:
+        if r.info.status != "FINISHED" or p.get("intermediate") != intermediate \
+                or p.get("setup") != setup:
             continue
         if p.get("encoder") not in ENCODERS:
             continue
@@ -110,7 +114,7 @@ def main(argv=None) -> None:
     exp = client.get_experiment_by_name(params.tracking.experiment)
     runs = client.search_runs([exp.experiment_id], "tags.`xstilts.stage` = 'finetune'",
                               max_results=50_000) if exp else []
-    cells = latest_cells(runs, args.intermediate)
+    cells = latest_cells(runs, args.intermediate, tracking.setup_key(params))
     lines = ["# CLIP vs XLM-R: the cross-lingual gap", "",
              f"Intermediate task: `{args.intermediate}`. Points = score x 100; gap = English "
              "minus the language; diff = CLIP's gap minus XLM-R's (negative: CLIP transfers "
@@ -125,9 +129,10 @@ def main(argv=None) -> None:
             lines += rows
             verdicts.append(f"- {verdict}")
     if not verdicts:
-        raise SystemExit("error: no target has fine-tuning runs of both encoders in "
-                         f"{tracking.tracking_uri(params)}; run `dvc exp run -S encoder=clip` "
-                         "and `dvc exp run -S encoder=xlmr` first")
+        raise SystemExit("error: no target has fine-tuning runs of both encoders with the "
+                         f"other params of params.yaml in {tracking.tracking_uri(params)}; run "
+                         "`dvc exp run -S encoder=clip` and `dvc exp run -S encoder=xlmr` "
+                         "first")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "clip_vs_xlmr.md").write_text("\n".join(lines + ["", *verdicts, ""]))
     plot(gaps, args.out / "clip_vs_xlmr.png")

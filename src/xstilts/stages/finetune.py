@@ -220,7 +220,8 @@ def main(argv=None) -> None:
         raise FileNotFoundError(f"{args.model}: intermediate checkpoint missing")
     name = f"{args.intermediate}-s{args.seed}"
     run_params = {"intermediate": args.intermediate, "targets": targets, "seed": args.seed,
-                  "encoder": params.encoder, "train": params.train.model_dump(),
+                  "encoder": params.encoder, "setup": tracking.setup_key(params),
+                  "train": params.train.model_dump(),
                   "finetune": params.finetune.model_dump(exclude={"targets"})}
     model_hash = fingerprint(args.model)
     jobs = sorted(recipes(targets, params), key=lambda r: -cost(r, args.data, params))
