@@ -58,3 +58,11 @@ def test_the_fine_tuning_that_reads_most_words_starts_first(tmp_path):
     assert cost(udpos, tmp_path, p) == 250 * 32 * 2
     assert sorted([pawsx, udpos, xnli], key=lambda r: -cost(r, tmp_path, p)) == [
         xnli, udpos, pawsx]
+
+
+def test_epochs_count_the_task_steps_and_mlm_comes_on_top():
+    from xstilts.stages.intermediate import epoch_steps
+
+    assert epoch_steps(2, 8000, 32) == 500  # the default phase 1: 2 epochs of 8,000
+    assert epoch_steps(2, 8000, 32, mlm_share=0.2) == 625  # 500 task steps + 125 MLM
+    assert epoch_steps(0.5, 100, 32) == 2

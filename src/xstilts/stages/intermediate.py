@@ -31,6 +31,14 @@ from xstilts.train.loop import train
 from xstilts.train.objectives import SparseMLM, masked_lm, task_loss
 
 
+def epoch_steps(epochs: float, examples: int, effective_batch: int,
+                mlm_share: float = 0.0) -> int:
+    """Optimizer steps for ``epochs`` passes over ``examples`` at the effective batch size;
+    with a share ``mlm_share`` of the steps continuing MLM, that share comes on top, so the
+    tasks still get their epochs."""
+    return math.ceil(math.ceil(epochs * examples / effective_batch) / (1 - mlm_share))
+
+
 def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir: Path,
                 params, steps: int, seed: int, resume_key: dict,
                 languages: tuple[str, ...] = ("en",), mlm=None, epochs: float | None = None,
@@ -56,9 +64,8 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
                                        tokenizer.pad_token_id)
     if epochs:
         effective = params.train.batch_size * (grad_accum or params.train.grad_accum)
-        steps = math.ceil(epochs * sum(len(b.examples) for b in batchers.values()) / effective)
-        if mlm is not None:  # MLM's share of the steps comes on top of the tasks' epochs
-            steps = math.ceil(steps / (1 - params.intermediate.mlm_weight))
+        steps = epoch_steps(epochs, sum(len(b.examples) for b in batchers.values()), effective,
+                            params.intermediate.mlm_weight if mlm is not None else 0.0)
     cfg = loop_config(params.train, steps, lr or params.train.lr, seed, grad_accum)
     label = next(iter(jobs)) if len(jobs) == 1 else "multi"
     fixed = {}
