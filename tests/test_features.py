@@ -55,16 +55,21 @@ def test_unanswerable_and_out_of_window_answers_point_at_s(tokenizer):
     assert hits and any(f["start_positions"] == 0 for f in features)
 
 
+class LogitsModel(torch.nn.Module):
+    """A stand-in span model whose ``forward`` sets the logits; one parameter, so that the
+    prediction code finds the model's device."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+
 def test_predict_spans_decodes_the_highest_scoring_span(tokenizer):
     record = squad_record(SENTENCES[0], "velta corp")
     features = encode(SPAN, [record], tokenizer, max_length=64)
     target = features[0]
 
-    class Oracle(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.w = torch.nn.Parameter(torch.zeros(1))
-
+    class Oracle(LogitsModel):
         def forward(self, task, batch):
             b, t = batch["input_ids"].shape
             start = torch.full((b, t), -5.0)
@@ -85,12 +90,8 @@ def test_a_null_answer_needs_every_window_to_prefer_it(tokenizer):
     features = encode(SPAN, [record], tokenizer, max_length=48, stride=16)
     hit = next(f for f in features if f["start_positions"] > 0)
 
-    class TwoWindows(torch.nn.Module):
+    class TwoWindows(LogitsModel):
         """The answer's window: the answer scores 10, <s> 2; every other window: <s> 12."""
-
-        def __init__(self):
-            super().__init__()
-            self.w = torch.nn.Parameter(torch.zeros(1))
 
         def forward(self, task, batch):
             b, t = batch["input_ids"].shape

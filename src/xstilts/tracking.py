@@ -22,6 +22,7 @@ from filelock import FileLock
 from xstilts.config import Params
 from xstilts.data.files import process_ended
 from xstilts.errors import StageError
+from xstilts.train import distributed
 
 PARENT_TAG = "xstilts.experiment"
 HOST_TAG, PID_TAG = "xstilts.host", "xstilts.pid"  # which process a RUNNING run belongs to
@@ -117,8 +118,6 @@ def untracked():
 def stage_run(params: Params, stage: str, run_name: str, log_params: dict):
     """An MLflow run for one stage execution, nested under the experiment-level run."""
     import mlflow
-
-    from xstilts.train import distributed
 
     if not distributed.is_main():  # under torchrun, rank 0 alone records the run
         _lost.append(_NOT_MAIN)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from xstilts.errors import StageError
+from xstilts.train import distributed
 
 
 class DataFileError(StageError, ValueError):
@@ -112,8 +113,6 @@ def publish(final: Path, keep_others: bool = False):
     ``keep_others``: entries of ``final`` the stage did not write are copied over first (a
     directory other commands write into as well). Under torchrun only rank 0 publishes; the
     other ranks' directories are discarded."""
-    from xstilts.train import distributed
-
     final.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(final)
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
@@ -142,8 +141,6 @@ def publish(final: Path, keep_others: bool = False):
 def write_json(path: Path, obj) -> None:
     """Write JSON atomically (metrics files are read by dvc and by the report); rank 0 only
     under torchrun."""
-    from xstilts.train import distributed
-
     if not distributed.is_main():
         return
     path.parent.mkdir(parents=True, exist_ok=True)

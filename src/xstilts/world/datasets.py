@@ -81,9 +81,9 @@ def tatoeba(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     src, en = world.lexicons[lang], world.lexicons["en"]
     seen = set()
     for _ in range(n):
-        while meaning_key(meaning := clause(rng)) in seen:
+        while (key := meaning_key(meaning := clause(rng))) in seen:
             pass
-        seen.add(meaning_key(meaning))
+        seen.add(key)
         yield {"source_sentence": text(realise(meaning, src)),
                "target_sentence": text(realise(meaning, en)),
                "source_lang": lang, "target_lang": "en"}
