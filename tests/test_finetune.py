@@ -66,3 +66,43 @@ def test_epochs_count_the_task_steps_and_mlm_comes_on_top():
     assert epoch_steps(2, 8000, 32) == 500  # the default phase 1: 2 epochs of 8,000
     assert epoch_steps(2, 8000, 32, mlm_share=0.2) == 625  # 500 task steps + 125 MLM
     assert epoch_steps(0.5, 100, 32) == 2
+
+
+class _StandIn:
+    """A fine-tuned model that only needs to be moved and saved."""
+
+    def to(self, device):
+        return self
+
+    def save(self, path, tokenizer):
+        pass
+
+
+def test_models_are_selected_on_english_dev_data(monkeypatch, tmp_path):
+    """XTREME tunes zero-shot models on English dev data: each target's selection score comes
+    from the English dev set of the task it trains on (SQuAD's, once, for XQuAD and MLQA),
+    never from the test sets, and TyDiQA-GoldP, with no other split, uses its English part."""
+    from xstilts.stages import finetune
+
+    scored = []
+
+    def evaluate(model, tokenizer, spec, data_dir, languages, split, *args, **kwargs):
+        scored.append((spec.name, split, tuple(languages)))
+        return {spec.metric: {lang: {"validation": 0.25, "test": 0.75}[split] + 0.01 * i
+                              for i, lang in enumerate(languages)}}
+
+    monkeypatch.setattr(finetune, "load_task_model", lambda path: (_StandIn(), None))
+    monkeypatch.setattr(finetune, "train_heads", lambda *args, **kwargs: None)
+    monkeypatch.setattr(finetune, "evaluate_target", evaluate)
+    p = params()
+    langs = tuple(p.data.languages)
+    scores = {}
+    for recipe in recipes(["xnli", "xquad", "mlqa", "tydiqa"], p):
+        scores.update(finetune.fine_tune(recipe, tmp_path, "hash", tmp_path, tmp_path, p,
+                                         "none", 0))
+    assert scored == [("xnli", "test", langs), ("xnli", "validation", ("en",)),
+                      ("xquad", "validation", langs), ("squad", "validation", ("en",)),
+                      ("mlqa", "test", langs), ("tydiqa", "validation", langs)]
+    assert scores["xnli"]["xnli/en_dev/accuracy"] == 0.25
+    assert scores["xquad"]["xquad/en_dev/em_f1"] == scores["mlqa"]["mlqa/en_dev/em_f1"] == 0.25
+    assert scores["tydiqa"]["tydiqa/en_dev/em_f1"] == scores["tydiqa"]["tydiqa/em_f1/en"]

@@ -1,5 +1,6 @@
-"""The model registry under concurrent stages: the `champion` alias always ends on the best
-registered version, whatever order the stages finish in, and a worse run never takes it."""
+"""The model registry under concurrent stages: a study's champion alias always ends on the
+version best on English dev, whatever order the stages finish in, a worse run never takes it,
+and runs of another study never compete with it."""
 
 import os
 import subprocess
@@ -15,19 +16,21 @@ import sys
 from pathlib import Path
 from xstilts import tracking
 from xstilts.config import Params
-score = float(sys.argv[1])
-params = Params()
+score, train_size = float(sys.argv[1]), int(sys.argv[3])
+params = Params.model_validate({"world": {"train_size": train_size}})
 model = Path(sys.argv[2]); model.mkdir(parents=True, exist_ok=True)
 (model / "weights.txt").write_text(str(score))
 with tracking.stage_run(params, "finetune", f"finetune-{score}", {"score": score}):
-    tracking.log_metrics({"xnli/accuracy/avg": score})
-    tracking.register_if_best("xnli", score, model, {"seed": 0})
+    tracking.log_metrics({"xnli/en_dev/accuracy": score})
+    tracking.register_if_best("xnli", score, model, params, {"seed": 0})
 """
+DEFAULT_TRAIN_SIZE = 4000
 
 
-def register(root: Path, scores: list[float]) -> None:
+def register(root: Path, scores: list[float], train_size: int = DEFAULT_TRAIN_SIZE) -> None:
     env = {**os.environ, "DVC_ROOT": str(root), "PYTHONWARNINGS": "ignore"}
-    procs = [subprocess.Popen([sys.executable, "-c", REGISTER, str(s), str(root / f"m{s}")],
+    procs = [subprocess.Popen([sys.executable, "-c", REGISTER, str(s), str(root / f"m{s}"),
+                               str(train_size)],
                               env=env, stderr=subprocess.PIPE, text=True) for s in scores]
     for p in procs:
         _, err = p.communicate(timeout=300)
@@ -40,19 +43,36 @@ def client(tmp_path):
     return MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlruns/mlflow.db")
 
 
+def alias(train_size: int = DEFAULT_TRAIN_SIZE) -> str:
+    from xstilts.config import Params
+    from xstilts.tracking import champion_alias
+
+    return champion_alias(Params.model_validate({"world": {"train_size": train_size}}))
+
+
 def test_concurrent_stages_leave_the_alias_on_the_best(tmp_path, client):
     register(tmp_path, [0.31, 0.92, 0.55, 0.74])  # all at once
-    champion = client.get_model_version_by_alias("xstilts-xnli", "champion")
-    assert float(champion.tags["score"]) == 0.92
+    champion = client.get_model_version_by_alias("xstilts-xnli", alias())
+    assert float(champion.tags["dev_score"]) == 0.92
     versions = client.search_model_versions("name='xstilts-xnli'")
-    assert max(float(v.tags["score"]) for v in versions) == 0.92
+    assert max(float(v.tags["dev_score"]) for v in versions) == 0.92
     path = mlflow.artifacts.download_artifacts(champion.source,
                                                dst_path=str(tmp_path / "download"),
                                                tracking_uri=client.tracking_uri)
     assert (Path(path) / "weights.txt").read_text() == "0.92"
     register(tmp_path, [0.5])  # a worse later run
-    again = client.get_model_version_by_alias("xstilts-xnli", "champion")
+    again = client.get_model_version_by_alias("xstilts-xnli", alias())
     assert again.version == champion.version
+
+
+def test_another_study_does_not_compete_with_the_champion(tmp_path, client):
+    register(tmp_path, [0.9])
+    register(tmp_path, [0.4], train_size=100)  # a smoke run: another study, another scale
+    other = client.get_model_version_by_alias("xstilts-xnli", alias(100))
+    assert float(other.tags["dev_score"]) == 0.4 and alias(100) != alias()
+    champion = client.get_model_version_by_alias("xstilts-xnli", alias())
+    assert float(champion.tags["dev_score"]) == 0.9
+    assert other.tags["study"] != champion.tags["study"]
 
 
 ATTEMPT = """
@@ -110,7 +130,7 @@ def test_store_lost_mid_run_keeps_training(tmp_path, monkeypatch, capsys):
         monkeypatch.setattr(mlflow, "log_metrics", unreachable)
         tracking.log_metrics({"mlm/loss": 1.0}, step=1)  # warns, does not raise
         tracking.log_metrics({"mlm/loss": 0.9}, step=2)
-        assert tracking.register_if_best("xnli", 0.5, tmp_path, {}) is None
+        assert tracking.register_if_best("xnli", 0.5, tmp_path, Params(), {}) is None
     assert "stopped answering" in capsys.readouterr().err
 
 

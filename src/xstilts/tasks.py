@@ -41,6 +41,22 @@ class TaskSpec:
         return len(self.labels)
 
     @property
+    def selected_on(self) -> tuple[str, str]:
+        """(task, split) of the English set a fine-tuned model is selected on: XTREME tunes
+        zero-shot models on English dev data only. That is the dev split of the task it is
+        trained on (SQuAD's for XQuAD and MLQA), or the scored split where the training task
+        has no other (TyDiQA-GoldP's English validation set)."""
+        task = self.train_from or self.name
+        splits = TASKS[task].splits if task != self.name else self.splits
+        return task, "validation" if "validation" in splits else self.eval_split
+
+    @property
+    def dev_metric(self) -> str:
+        """Name of the English dev score a fine-tuned model of this target is selected on."""
+        task, _ = self.selected_on
+        return f"{self.name}/en_dev/{TASKS[task].metric}"
+
+    @property
     def required_fields(self) -> tuple[str, ...]:
         label = (self.label_field,) if self.labels else ()
         return (*self.text_fields, *label, *(f.split(".")[0] for f in self.choice_fields))

@@ -177,12 +177,14 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
         _store_lost(err)
 
 
-def register_if_best(target: str, score: float, model_dir: Path, tags: dict,
-                     artifact_path: str = "model") -> int | None:
-    """Register the model in ``model_dir`` for ``target`` and give it the ``champion`` alias
-    if it beats the current champion; the model is logged to the active run under
-    ``artifact_path`` (once, however many targets it wins). Returns the new version, or None
-    when it does not win."""
+def register_if_best(target: str, dev_score: float, model_dir: Path, params: Params,
+                     tags: dict, artifact_path: str = "model") -> int | None:
+    """Register the model in ``model_dir`` for ``target`` and give it the study's champion
+    alias (:func:`champion_alias`) if its English dev score beats the study's champion; the
+    model is logged to the active run under ``artifact_path`` (once, however many targets it
+    wins). Models compete only within a study (:func:`setup_key`): scores of other languages,
+    data or training settings are on another scale. Returns the new version, or None when
+    it does not win."""
     import mlflow
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
@@ -193,29 +195,39 @@ def register_if_best(target: str, score: float, model_dir: Path, tags: dict,
             print(f"warning: {name} not registered: the MLflow store is unreachable",
                   file=sys.stderr)
         return None
+    alias = champion_alias(params)
     client = MlflowClient()
     with _lock():  # compare-and-set: concurrent stages must not both take the alias
         try:
-            champion = client.get_model_version_by_alias(name, CHAMPION)
-            best = float(champion.tags.get("score", "-inf"))
+            champion = client.get_model_version_by_alias(name, alias)
+            best = float(champion.tags.get("dev_score", "-inf"))
         except MlflowException:
             best = -math.inf
-        if not score > best:
+        if not dev_score > best:
             return None
         run = mlflow.active_run()
         if (run.info.run_id, artifact_path) not in _logged:
             mlflow.log_artifacts(str(model_dir), artifact_path=artifact_path)
             _logged.add((run.info.run_id, artifact_path))
         try:
-            client.create_registered_model(name, description=f"Best fine-tuned model for "
-                                           f"{target}, by mean score over its languages.")
+            client.create_registered_model(name, description=(
+                f"Fine-tuned models for {target}. Each study's best by English dev score "
+                f"carries the alias champion-<study>, the study being the params compared "
+                f"(xstilts.tracking.setup_key)."))
         except MlflowException:
             pass  # already registered
         version = client.create_model_version(
             name, source=f"{run.info.artifact_uri}/{artifact_path}", run_id=run.info.run_id,
-            tags={"score": repr(score), **{k: str(v) for k, v in tags.items()}})
-        client.set_registered_model_alias(name, CHAMPION, version.version)
+            tags={"dev_score": repr(dev_score), "study": setup_key(params),
+                  **{k: str(v) for k, v in tags.items()}})
+        client.set_registered_model_alias(name, alias, version.version)
         return int(version.version)
+
+
+def champion_alias(params: Params) -> str:
+    """The registry alias of the best model of the study ``params`` describe, e.g.
+    ``models:/xstilts-xnli@champion-3f2a9c0d1e4b``."""
+    return f"{CHAMPION}-{setup_key(params)}"
 
 
 def setup_key(params: Params) -> str:

@@ -10,8 +10,9 @@ One process serves all targets of an intermediate checkpoint because an interpre
 the library imports and the tracking connection cost as much as a small fine-tuning; each
 target is still seeded on its own, so its result does not depend on the other targets. On a
 CPU the fine-tunings run side by side in one-thread worker processes (``common.worker_count``).
-Models are registered (each target's ``champion`` if it beats the current one) only once
-every target has succeeded: a failed stage registers nothing and keeps its previous outputs.
+Models are registered (each target's study champion if it beats the current one on English
+dev data, ``tracking.register_if_best``) only once every target has succeeded: a failed stage
+registers nothing and keeps its previous outputs.
 """
 
 import ctypes
@@ -113,7 +114,8 @@ def fine_tune(recipe: Recipe, model_dir: Path, model_hash: str, data_dir: Path, 
               params, intermediate: str, seed: int, log=tracking.log_metrics
               ) -> dict[str, dict[str, float]]:
     """Fine-tune the intermediate checkpoint on the recipe's training set, save the model
-    under ``out``, and return each of its targets' scores (``task/metric/lang`` -> value)."""
+    under ``out``, and return each of its targets' scores (``task/metric/lang`` -> value),
+    with the English dev score it is selected on (``TaskSpec.dev_metric``)."""
     ft = params.finetune
     seed_everything(seed)
     model, tokenizer = load_task_model(model_dir)
@@ -131,15 +133,24 @@ def fine_tune(recipe: Recipe, model_dir: Path, model_hash: str, data_dir: Path, 
                 grad_accum=recipe.effective // params.train.batch_size if recipe.effective
                 else None,
                 lr=recipe.lr, log=log)
-    scores = {}
-    for target in recipe.targets:
-        spec = FINETUNE_TARGETS[target]
+
+    def score(spec, languages, split):
         with eval_precision(params.train):
-            by_metric = evaluate_target(model, tokenizer, spec, data_dir,
-                                        languages_of(params, spec.name), spec.eval_split,
+            by_metric = evaluate_target(model, tokenizer, spec, data_dir, languages, split,
                                         params.eval.batch_size, max_length(params, spec.type),
                                         params.train.doc_stride, head=head)
-        scores[target] = summarise(spec.name, by_metric)
+        return summarise(spec.name, by_metric)
+
+    scores, dev = {}, {}
+    for target in recipe.targets:
+        spec = FINETUNE_TARGETS[target]
+        scores[target] = score(spec, languages_of(params, spec.name), spec.eval_split)
+        task, split = spec.selected_on
+        if (task, split) == (spec.name, spec.eval_split):
+            dev[task, split] = scores[target]
+        elif (task, split) not in dev:  # XQuAD and MLQA share SQuAD's
+            dev[task, split] = score(TASKS[task], ["en"], split)
+        scores[target][spec.dev_metric] = dev[task, split][f"{task}/{TASKS[task].metric}/en"]
     model.save(out / recipe.folder, tokenizer)
     return scores
 
@@ -239,21 +250,25 @@ def main(argv=None) -> None:
         for target in targets:
             spec = FINETUNE_TARGETS[target]
             versions[target] = tracking.register_if_best(
-                target, metrics[f"{spec.name}/{spec.metric}/avg"], tmp / trained_on[target],
+                target, metrics[spec.dev_metric], tmp / trained_on[target], params,
                 {"intermediate": args.intermediate, "seed": args.seed,
-                 "encoder": params.encoder}, artifact_path=f"model/{trained_on[target]}")
+                 "encoder": params.encoder,
+                 "test_score": repr(metrics[f"{spec.name}/{spec.metric}/avg"])},
+                artifact_path=f"model/{trained_on[target]}")
     write_json(args.metrics, {"intermediate": args.intermediate, "seed": args.seed,
                               "encoder": params.encoder,
                               "targets": {t: {"model": trained_on[t],
                                               "registered_version": versions[t]}
                                           for t in targets},
                               "metrics": metrics})
+    alias = tracking.champion_alias(params)
     for target in targets:
         spec = FINETUNE_TARGETS[target]
         avg = metrics[f"{spec.name}/{spec.metric}/avg"]
         print(f"finetune {args.intermediate}__{target}-s{args.seed}: mean {spec.metric} "
-              f"{avg:.3f}" + (f", registered as champion v{versions[target]}"
-                              if versions[target] else ""))
+              f"{avg:.3f}, English dev {metrics[spec.dev_metric]:.3f}"
+              + (f", registered as xstilts-{target}@{alias} (v{versions[target]})"
+                 if versions[target] else ""))
 
 
 if __name__ == "__main__":
