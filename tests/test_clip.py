@@ -20,6 +20,7 @@ from transformers import XLMRobertaConfig, XLMRobertaModel
 from xstilts.config import ClipParams
 from xstilts.data.files import DataFileError
 from xstilts.models import clip
+from xstilts.models.hub import HUB_CLIPS
 from xstilts.models.task_model import load_encoder
 from xstilts.stages import captions as captions_stage
 from xstilts.stages.pretrain_clip import CaptionBatcher, clip_objective, tokenize, train_clip
@@ -256,11 +257,13 @@ def test_hub_models_resolve_offline(no_network, name, tag, hub):
     assert cfg["text_cfg"]["hf_model_name"] == name.split("-ViT")[0]
     assert pretrained["hf_hub"] == hub
     assert clip.HUB_MODELS[name] == tag
+    # The table config validation reads to pair CLIP with the XLM-R of its own text tower.
+    assert HUB_CLIPS[name] == (cfg["text_cfg"]["hf_model_name"], tag)
 
 
 def test_hub_defaults_and_unknown_names(no_network):
     p = ClipParams()
-    assert clip.resolve_hub_clip(p.hub_model, p.hub_pretrained)[0]["embed_dim"] == 512
+    assert clip.resolve_hub_clip(p.hub_model, p.hub_pretrained)[0]["embed_dim"] == 1024
     with pytest.raises(ValueError, match="laion5b_s13b_b90k"):
         clip.resolve_hub_clip("xlm-roberta-base-ViT-B-32", "openai")
     with pytest.raises(ValueError, match="no model"):

@@ -32,19 +32,22 @@ def test_cells_come_from_runs_that_score_several_targets():
 
     from xstilts.stages.compare import latest_cells
 
-    def run(encoder, start, xnli, setup="a"):
+    def run(encoder, start, xnli, setup="a", encoder_setup=None):
         return SimpleNamespace(
             info=SimpleNamespace(start_time=start, status="FINISHED"),
             data=SimpleNamespace(params={"intermediate": "none", "encoder": encoder, "seed": "0",
-                                         "setup": setup},
+                                         "setup": setup,
+                                         "encoder_setup": encoder_setup or encoder},
                                  metrics={"xnli/accuracy/avg": xnli, "udpos/f1/avg": 0.5}))
 
-    # The newest run of another study (say, fewer languages) is no partner.
+    # The newest run of another study (say, fewer languages) is no partner, nor is a CLIP
+    # trained with other settings (say, English captions only).
     runs = [run("xlmr", 2, 0.7), run("xlmr", 1, 0.6), run("clip", 3, 0.8),
-            run("xlmr", 4, 0.9, setup="b")]
-    cells = latest_cells(runs, "none", "a")
+            run("xlmr", 4, 0.9, setup="b"), run("clip", 5, 0.1, encoder_setup="clip-en")]
+    cells = latest_cells(runs, "none", "a", {"xlmr": "xlmr", "clip": "clip"})
     assert set(cells) == {(e, t, 0) for e in ("xlmr", "clip") for t in ("xnli", "udpos")}
     assert cells[("xlmr", "xnli", 0)]["xnli/accuracy/avg"] == 0.7  # the newest run wins
+    assert cells[("clip", "xnli", 0)]["xnli/accuracy/avg"] == 0.8
 
 
 def test_the_study_key_ignores_the_encoder_and_its_clip_settings_only():
@@ -57,3 +60,15 @@ def test_the_study_key_ignores_the_encoder_and_its_clip_settings_only():
     other = base.model_copy(update={"data": base.data.model_copy(
         update={"languages": ["en", "lat75"]})})
     assert setup_key(same) == setup_key(base) != setup_key(other)
+
+
+def test_the_encoder_key_tells_clip_settings_apart():
+    from xstilts.config import Params
+    from xstilts.tracking import encoder_key
+
+    base = Params()
+    english = base.model_copy(update={"clip": base.clip.model_copy(
+        update={"caption_languages": "en"})})
+    assert encoder_key(base) == encoder_key(english) == "xlmr"
+    assert encoder_key(base, "clip").startswith("clip-")
+    assert encoder_key(base, "clip") != encoder_key(english, "clip")

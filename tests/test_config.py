@@ -156,6 +156,28 @@ def test_real_mode_needs_xtreme_languages_and_refuses_offline_only_options(tmp_p
     real["intermediate"]["mlm_weight"] = 0.2
     with pytest.raises(ParamsError, match="intermediate.mlm_weight"):
         load_params(write(tmp_path, real))
+    real["intermediate"]["mlm_weight"] = 0.0
+    real["data"]["languages"] = ["en", "ar", "sw"]  # BUCC has de, fr, ru and zh only
+    with pytest.raises(ParamsError, match="eval.retrieval_tasks: bucc exists in none"):
+        load_params(write(tmp_path, real))
+
+
+def test_real_mode_compares_clip_with_the_xlmr_of_its_own_text_tower(tmp_path):
+    """XLM-R Large against a CLIP with an XLM-R Base text tower would credit CLIP with the
+    difference in size; and a retrieval layer must be one of the released encoder's."""
+    real = mutated("data.source", "hf")
+    real["data"]["languages"] = ["en", "de"]
+    real["encoder"] = "clip"
+    assert load_params(write(tmp_path, real)).clip.hub_model == "xlm-roberta-large-ViT-H-14"
+    real["clip"]["hub_model"] = "xlm-roberta-base-ViT-B-32"
+    with pytest.raises(ParamsError, match="clip.hub_model: .* xlm-roberta-base, but hub.encoder"):
+        load_params(write(tmp_path, real))
+    real["hub"]["encoder"] = "FacebookAI/xlm-roberta-base"
+    assert load_params(write(tmp_path, real)).encoder == "clip"
+    real["eval"]["retrieval_layer"] = 13  # XLM-R Large's middle layer; Base has 12
+    with pytest.raises(ParamsError, match="eval.retrieval_layer: 13 is not a layer of "
+                                          "xlm-roberta-base"):
+        load_params(write(tmp_path, real))
 
 
 def test_every_offending_key_is_reported(tmp_path):

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
+from xstilts.data.hub_tasks import HUB_TASKS
 from xstilts.data.hub_tasks import LANGUAGES as XTREME_LANGUAGES
 from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS
 from xstilts.world.languages import LANGUAGES_BY_CODE
@@ -189,14 +190,17 @@ class EvalParams(Section):
 class ClipParams(Section):
     """Phase 0b (encoder: clip): image-caption contrastive training of the text encoder."""
 
-    # Real mode: open_clip's multilingual CLIP, whose text tower is XLM-R (LiT-style).
-    hub_model: str = "xlm-roberta-base-ViT-B-32"
-    hub_pretrained: str = "laion5b_s13b_b90k"
+    # Real mode: open_clip's multilingual CLIP whose text tower is hub.encoder (its XLM-R
+    # Large text tower was trained against a frozen ViT-H/14, LiT-style).
+    hub_model: str = "xlm-roberta-large-ViT-H-14"
+    hub_pretrained: str = "frozen_laion5b_s13b_b90k"
     # Offline mode: scenes rendered as small images, captioned in these languages.
     images: PositiveInt = 4000
     image_size: Annotated[int, Strict(), Field(ge=16, le=224)] = 32
     caption_languages: Literal["en", "all"] = "all"
-    image_tower: Literal["trained", "frozen"] = "trained"  # frozen = LiT
+    # frozen: the image tower keeps its random initialisation offline (random image features;
+    # LiT proper locks a pretrained one). Real mode trains nothing, so it changes nothing.
+    image_tower: Literal["trained", "frozen"] = "trained"
     init_temperature: PositiveFloat = 0.07
     captions_per_image: PositiveInt = 7  # languages of one image's captions in a step
     steps: PositiveInt = 400
@@ -284,7 +288,34 @@ class Params(Section):
                 raise ValueError("intermediate.mlm_weight: continued MLM needs monolingual "
                                  "corpora, which real mode does not download; set it to 0 "
                                  "with data.source: hf")
+            for task in self.eval.retrieval_tasks:  # English sentences query the others
+                if not [lang for lang in self.data.languages[1:]
+                        if lang in HUB_TASKS[task].languages]:
+                    raise ValueError(
+                        f"eval.retrieval_tasks: {task} exists in none of data.languages other "
+                        f"than English (XTREME has it in {sorted(HUB_TASKS[task].languages)}); "
+                        f"add one of them or drop {task}")
+            self._released_encoders_match()
         return self
+
+    def _released_encoders_match(self) -> None:
+        from xstilts.models.hub import ENCODER_LAYERS, HUB_CLIPS, released_name
+
+        encoder = released_name(self.hub.encoder)
+        layers = ENCODER_LAYERS.get(encoder)  # None: a local or other checkpoint, not known here
+        if layers and not -layers - 1 <= self.eval.retrieval_layer <= layers:
+            raise ValueError(f"eval.retrieval_layer: {self.eval.retrieval_layer} is not a layer "
+                             f"of {encoder} ({layers} layers; 0: embeddings, -1: last)")
+        tower = HUB_CLIPS.get(self.clip.hub_model, (None,))[0]
+        if self.encoder == "clip" and encoder in ENCODER_LAYERS and tower != encoder:
+            # The research answer compares the two encoders: they must be the same network.
+            same = [m for m, (t, _) in HUB_CLIPS.items() if t == encoder]
+            raise ValueError(
+                f"clip.hub_model: the text tower of {self.clip.hub_model} is "
+                f"{tower or 'not a known XLM-R'}, but hub.encoder, the XLM-R baseline it is "
+                f"compared with, is {encoder}; set clip.hub_model "
+                f"to {same[0]} (clip.hub_pretrained: {HUB_CLIPS[same[0]][1]}) or hub.encoder "
+                f"to {tower or 'the CLIP text tower'}")
 
 
 class ParamsError(ValueError):

@@ -239,6 +239,17 @@ def setup_key(params: Params) -> str:
     return hashlib.sha1(json.dumps(study, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def encoder_key(params: Params, encoder: str | None = None) -> str:
+    """Which phase-0b encoder a run used (``encoder``, default ``params.encoder``):
+    ``xlmr``, or ``clip-`` and a hash of the CLIP settings, so that a CLIP ablation (English
+    captions, a frozen image tower) is never paired as if it were the same encoder."""
+    encoder = encoder or params.encoder
+    if encoder != "clip":
+        return encoder
+    clip = json.dumps(params.clip.model_dump(), sort_keys=True).encode()
+    return f"clip-{hashlib.sha1(clip).hexdigest()[:12]}"
+
+
 def _flatten(d: dict, prefix: str = "") -> dict:
     out = {}
     for k, v in d.items():

@@ -29,11 +29,12 @@ import torch
 from open_clip.tokenizer import HFTokenizer
 from safetensors.torch import save_file
 
+from xstilts.models.hub import HUB_CLIPS
+
 CONFIG_DIR = Path(__file__).with_name("clip_configs")
 TINY_MODEL = "xstilts-tiny-vit"
 # Real mode: open_clip's multilingual CLIPs, whose text towers are XLM-R (HF transformers).
-HUB_MODELS = {"xlm-roberta-base-ViT-B-32": "laion5b_s13b_b90k",
-              "xlm-roberta-large-ViT-H-14": "frozen_laion5b_s13b_b90k"}
+HUB_MODELS = {name: tag for name, (_, tag) in HUB_CLIPS.items()}
 ENCODER_LINK = "../encoder"
 CONFIG_FILE, WEIGHTS_FILE = "open_clip_config.json", "open_clip_model.safetensors"
 IMAGE_TOWERS = ("trained", "frozen")

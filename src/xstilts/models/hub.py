@@ -11,6 +11,18 @@ from pathlib import Path
 from xstilts.data.files import publish, write_json
 from xstilts.data.hub import HubError, check_hub, unreachable
 
+# Transformer layers of the released encoders (eval.retrieval_layer is checked against them).
+ENCODER_LAYERS = {"xlm-roberta-base": 12, "xlm-roberta-large": 24}
+# open_clip's multilingual CLIPs: their XLM-R text tower and pretrained tag. The large one's
+# ViT-H/14 image tower was frozen in training (LiT); its text tower was trained from XLM-R.
+HUB_CLIPS = {"xlm-roberta-base-ViT-B-32": ("xlm-roberta-base", "laion5b_s13b_b90k"),
+             "xlm-roberta-large-ViT-H-14": ("xlm-roberta-large", "frozen_laion5b_s13b_b90k")}
+
+
+def released_name(name: str) -> str:
+    """``xlm-roberta-large`` of ``FacebookAI/xlm-roberta-large`` (or of itself)."""
+    return name.rstrip("/").rsplit("/", 1)[-1]
+
 
 def fetch_encoder(name: str, out_dir: Path, *, revision: str | None = None,
                   timeout: float = 10.0, check=check_hub) -> Path:

@@ -24,18 +24,20 @@ from xstilts.tasks import FINETUNE_TARGETS  # noqa: E402
 ENCODERS = ("xlmr", "clip")
 
 
-def latest_cells(runs, intermediate: str, setup: str
+def latest_cells(runs, intermediate: str, setup: str, encoders: dict[str, str]
                  ) -> dict[tuple[str, str, int], dict[str, float]]:
     """(encoder, target, seed) -> metrics of the newest finished fine-tuning run of the
     study ``setup`` (:func:`tracking.setup_key`: runs with other languages, data or training
-    settings are another study, whatever their encoder)."""
+    settings are another study, whatever their encoder) whose encoder is the one
+    ``encoders`` names (:func:`tracking.encoder_key`: a CLIP of other settings is another)."""
     cells: dict = {}
     for r in sorted(runs, key=lambda r: r.info.start_time):
         p = r.data.params
         if r.info.status != "FINISHED" or p.get("intermediate") != intermediate \
                 or p.get("setup") != setup:
             continue
-        if p.get("encoder") not in ENCODERS:
+        if p.get("encoder") not in ENCODERS or \
+                p.get("encoder_setup") != encoders[p["encoder"]]:
             continue
         for target, spec in FINETUNE_TARGETS.items():  # a run scores one or more targets
             if f"{target}/{spec.metric}/avg" in r.data.metrics:
@@ -114,11 +116,18 @@ def main(argv=None) -> None:
     exp = client.get_experiment_by_name(params.tracking.experiment)
     runs = client.search_runs([exp.experiment_id], "tags.`xstilts.stage` = 'finetune'",
                               max_results=50_000) if exp else []
-    cells = latest_cells(runs, args.intermediate, tracking.setup_key(params))
+    cells = latest_cells(runs, args.intermediate, tracking.setup_key(params),
+                         {e: tracking.encoder_key(params, e) for e in ENCODERS})
     lines = ["# CLIP vs XLM-R: the cross-lingual gap", "",
              f"Intermediate task: `{args.intermediate}`. Points = score x 100; gap = English "
              "minus the language; diff = CLIP's gap minus XLM-R's (negative: CLIP transfers "
-             "better), mean ± 95 % CI over seeds paired by seed.", "",
+             "better), mean ± 95 % CI over seeds paired by seed. The seeds are those of "
+             "phases 1-3: each encoder was trained once (`pretrain.seed`), so the interval "
+             "leaves out how much training the encoders themselves varies.", "",
+             f"CLIP settings paired: `{tracking.encoder_key(params, 'clip')}` "
+             f"(caption_languages {params.clip.caption_languages}, image_tower "
+             f"{params.clip.image_tower}, {params.clip.steps} steps); runs of other CLIP "
+             "settings are left out.", "",
              "| target | language | xlmr | clip | gap xlmr | gap clip | diff |",
              "|---|---|---|---|---|---|---|"]
     verdicts, gaps = [], {}

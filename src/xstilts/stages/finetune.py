@@ -232,6 +232,7 @@ def main(argv=None) -> None:
     name = f"{args.intermediate}-s{args.seed}"
     run_params = {"intermediate": args.intermediate, "targets": targets, "seed": args.seed,
                   "encoder": params.encoder, "setup": tracking.setup_key(params),
+                  "encoder_setup": tracking.encoder_key(params),
                   "train": params.train.model_dump(),
                   "finetune": params.finetune.model_dump(exclude={"targets"})}
     model_hash = fingerprint(args.model)
