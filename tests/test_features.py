@@ -127,6 +127,34 @@ def test_a_word_without_subwords_keeps_its_tag_position(tokenizer):
     assert labelled == record["ner_tags"]
 
 
+def test_a_long_sentence_is_split_into_segments_that_tag_every_word(tokenizer, monkeypatch):
+    """As XTREME's preprocessing does, a sentence longer than max_length becomes several
+    features of whole words; scoring joins them again, so no word goes unscored."""
+    from xstilts.eval import zero_shot
+
+    words = ("anna works at velta corp in teskar and boris has 3 cups .".split()) * 4
+    tags = [(1 if w == "anna" else 3 if w == "velta" else 4 if w == "corp" else 0)
+            for w in words]
+    record = {"tokens": words, "ner_tags": tags}
+    short = {"tokens": words[:5], "ner_tags": tags[:5]}
+    features = encode(TAGS, [short, record], tokenizer, max_length=16)
+    assert len(features) > 3 and all(len(f["input_ids"]) <= 16 for f in features)
+    assert [f["example"] for f in features][:2] == [0, 1]
+    joined = [label for f in features[1:] for label in f["labels"] if label != -100]
+    assert joined == tags
+
+    def as_gold(model, head, features, batch_size, pad):  # a tagger that is always right
+        return [[label for label in f["labels"] if label != -100] for f in features]
+
+    scored = []
+    monkeypatch.setattr(zero_shot, "predict_tags", as_gold)
+    monkeypatch.setattr(zero_shot.metrics, "tagging_f1",
+                        lambda gold, pred: scored.append((gold, pred)) or 1.0)
+    zero_shot.score_records(None, tokenizer, TAGS, [short, record], "en", 8, 16)
+    gold, pred = scored[0]
+    assert pred == gold and [len(g) for g in gold] == [5, len(words)]
+
+
 def test_multiple_choice_flattens_to_one_sequence_per_choice(tokenizer):
     record = {"context": SENTENCES[0], "question": SENTENCES[3], "answer0": "anna",
               "answer1": "boris", "answer2": "velta corp", "label": 0}

@@ -37,21 +37,36 @@ def encode_classification(spec, records, tokenizer, max_length, **_):
 def encode_tagging(spec, records, tokenizer, max_length, **_):
     """Only the first subword of a word carries its tag (XTREME's run_tag.py does the same).
     A word the tokenizer turns into nothing (e.g. a lone zero-width character) is read as
-    <unk>, as run_tag.py does, so every word keeps a position and its tag."""
+    <unk>, as run_tag.py does, so every word keeps a position and its tag. A sentence longer
+    than ``max_length`` is split into consecutive segments of whole words, each a feature
+    with the ``example`` it came from, as XTREME's preprocessing splits them, so that every
+    word is trained on and scored."""
     words = [r[spec.text_fields[0]] for r in records]
     vocab = sorted({w for ws in words for w in ws})
     pieces = tokenizer([[w] for w in vocab], is_split_into_words=True,
                        add_special_tokens=False)["input_ids"] if vocab else []
     if empty := {w for w, ids in zip(vocab, pieces) if not ids}:
         words = [[tokenizer.unk_token if w in empty else w for w in ws] for ws in words]
-    enc = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+    width = {w: max(1, len(ids)) for w, ids in zip(vocab, pieces)}
+    budget = max_length - tokenizer.num_special_tokens_to_add(pair=False)
+    segments = []  # (example, first word, end word)
+    for n, ws in enumerate(words):
+        start, used = 0, 0
+        for i, w in enumerate(records[n][spec.text_fields[0]]):
+            if used + width[w] > budget and i > start:
+                segments.append((n, start, i))
+                start, used = i, 0
+            used += width[w]
+        segments.append((n, start, len(ws)))
+    enc = tokenizer([words[n][a:b] for n, a, b in segments], is_split_into_words=True,
+                    truncation=True, max_length=max_length)
     features = []
-    for n, r in enumerate(records):
-        tags, labels, previous = r[spec.label_field], [], None
-        for word in enc.word_ids(n):
+    for f, (n, a, b) in enumerate(segments):
+        tags, labels, previous = records[n][spec.label_field][a:b], [], None
+        for word in enc.word_ids(f):
             labels.append(-100 if word is None or word == previous else int(tags[word]))
             previous = word
-        features.append({"input_ids": enc["input_ids"][n], "labels": labels})
+        features.append({"input_ids": enc["input_ids"][f], "labels": labels, "example": n})
     return features
 
 

@@ -22,10 +22,11 @@ def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: s
         preds = predict_labels(model, head, features, batch_size, pad)
         return {"accuracy": metrics.accuracy([f["labels"] for f in features], preds)}
     if spec.type == "tagging":
-        preds = predict_tags(model, head, features, batch_size, pad)
+        preds: list[list[int]] = [[] for _ in records]
+        # A long sentence's segments come in order; together they tag every word.
+        for f, tags in zip(features, predict_tags(model, head, features, batch_size, pad)):
+            preds[f["example"]] += tags
         gold = [[spec.labels[t] for t in r[spec.label_field]] for r in records]
-        # Truncated sentences are scored on the words the model saw, as in run_tag.py.
-        gold = [g[:len(p)] for g, p in zip(gold, preds)]
         return {"f1": metrics.tagging_f1(gold, [[spec.labels[t] for t in p] for p in preds])}
     if spec.type == "span":
         answers = predict_spans(model, head, features, [r["context"] for r in records],
