@@ -1,17 +1,23 @@
-"""Train a tiny dropout-free classifier with the project's loop and save its weights; run
-alone or under `torchrun --nproc_per_node 2` (gloo) by tests/test_distributed.py."""
+"""Train a tiny dropout-free classifier (or tagger) with the project's loop and save its
+weights; run alone or under `torchrun --nproc_per_node 2` (gloo) by tests/test_distributed.py.
+The tagger's examples tag a random share of their tokens, so the two halves of a global batch
+hold different numbers of tagged tokens."""
 
 import sys
 
 import torch
-from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+from transformers import (
+    XLMRobertaConfig,
+    XLMRobertaForSequenceClassification,
+    XLMRobertaForTokenClassification,
+)
 
 from xstilts.train import distributed
 from xstilts.train.batching import BucketBatcher
 from xstilts.train.loop import LoopConfig, train
 
 
-def main(out: str, resume: str) -> None:
+def main(out: str, resume: str, kind: str = "classify") -> None:
     distributed.init()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -20,17 +26,29 @@ def main(out: str, resume: str) -> None:
                               max_position_embeddings=40, type_vocab_size=1, pad_token_id=1,
                               num_labels=3, hidden_dropout_prob=0.0,
                               attention_probs_dropout_prob=0.0, classifier_dropout=0.0)
-    model = XLMRobertaForSequenceClassification(config)
     g = torch.Generator().manual_seed(1)
-    examples = [{"input_ids": torch.randint(5, 50, (int(n),), generator=g).tolist(),
-                 "labels": int(n) % 3} for n in torch.randint(4, 30, (96,), generator=g)]
+    lengths = [int(n) for n in torch.randint(4, 30, (96,), generator=g)]
+    ids = [torch.randint(5, 50, (n,), generator=g).tolist() for n in lengths]
+    if kind == "tag":
+        model = XLMRobertaForTokenClassification(config)
+        examples = [{"input_ids": i, "labels": [t % 3 if torch.rand(1, generator=g) < 0.5
+                                                else -100 for t in i]} for i in ids]
+
+        def loss_fn(m, b):
+            return {"loss": m(**b).loss, "tokens": (b["labels"] != -100).sum()}
+    else:
+        model = XLMRobertaForSequenceClassification(config)
+        examples = [{"input_ids": i, "labels": n % 3} for i, n in zip(ids, lengths)]
+
+        def loss_fn(m, b):
+            return {"loss": m(**b).loss}
     batcher = BucketBatcher(examples, 8, seed=0, pad_id=1)
     cfg = LoopConfig(steps=24, lr=1e-3, checkpoint_every=6, log_every=6)
-    final = train(model, lambda m, b: {"loss": m(**b).loss}, batcher.batch, cfg,
+    final = train(model, loss_fn, batcher.batch, cfg,
                   resume_dir=__import__("pathlib").Path(resume))
     if distributed.is_main():
         torch.save({"state": model.state_dict(), "loss": final["loss"]}, out)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:])

@@ -1,4 +1,5 @@
-"""The pretraining objective: the sparse masked LM computes the model's own MLM loss."""
+"""The objectives: the sparse masked LM computes the model's own MLM loss, and token-level
+losses report the count of tokens they average over."""
 
 import torch
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
@@ -40,3 +41,17 @@ def test_masked_lm_objective_runs_on_the_sparse_model():
     out = masked_lm(mask_id=3, vocab_size=50, mask_prob=0.5)(
         SparseMLM(tiny_mlm()), {"input_ids": ids, "attention_mask": torch.ones_like(ids)})
     assert torch.isfinite(out["loss"]) and out["loss"].item() > 0
+    # The count DDP weighs a shard by: about half of the 80 tokens are predicted.
+    assert 20 < out["tokens"].item() < 60
+
+
+def test_task_losses_count_tokens_for_tags_only():
+    from xstilts.train.objectives import task_loss
+
+    class Head(torch.nn.Module):
+        def forward(self, name, batch):
+            return {"loss": torch.tensor(1.0)}
+
+    tags = {"labels": torch.tensor([[0, -100, 2], [1, 1, -100]])}
+    assert task_loss("udpos")(Head(), tags)["tokens"].item() == 4
+    assert "tokens" not in task_loss("xnli")(Head(), {"labels": torch.tensor([0, 2])})

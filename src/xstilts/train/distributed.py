@@ -90,6 +90,20 @@ def gather(obj) -> list:
     return out
 
 
+def token_weight(tokens):
+    """The factor that turns this process's mean loss over its ``tokens`` (a count tensor)
+    into its share of the mean over every process's tokens: DDP averages gradients over
+    processes, and shards with more predicted tokens (tags, masked words) must weigh more,
+    as they do in one process with the whole batch. 1 in one process."""
+    if not active():
+        return 1.0
+    import torch.distributed as dist
+
+    total = tokens.detach().float().clone()
+    dist.all_reduce(total)
+    return tokens.float() * dist.get_world_size() / total.clamp(min=1)
+
+
 def mean(values: dict) -> dict:
     """Average scalar tensors over processes (logged losses)."""
     if not active():

@@ -113,6 +113,9 @@ def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict]
                       for k, v in rows.items()}
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 losses = loss_fn(net, inputs)
+            tokens = losses.pop("tokens", None)
+            if tokens is not None and distributed.active():  # a mean over tokens: weigh
+                losses["loss"] = losses["loss"] * distributed.token_weight(tokens)  # the shard
             (losses["loss"] / cfg.grad_accum).backward()
             for k, v in losses.items():
                 if v.ndim:  # outputs such as logits ride along; only scalars are logged

@@ -1,4 +1,6 @@
-"""Training objectives: ``loss_fn(model, batch) -> {"loss": ..., ...}`` for the loop."""
+"""Training objectives: ``loss_fn(model, batch) -> {"loss": ..., ...}`` for the loop. A loss
+that is a mean over tokens also returns their count as ``"tokens"``, so that under DDP each
+shard weighs by its tokens (``distributed.token_weight``)."""
 
 import torch
 import torch.nn.functional as F
@@ -52,7 +54,7 @@ def masked_lm(mask_id: int, vocab_size: int, mask_prob: float, first_regular_id:
         inputs = torch.where(chosen & (roll < 0.8), mask_id, ids)
         inputs = torch.where(chosen & (roll >= 0.8) & (roll < 0.9), random_ids, inputs)
         return {"loss": model(input_ids=inputs, attention_mask=batch["attention_mask"],
-                              labels=labels)}
+                              labels=labels), "tokens": chosen.sum()}
 
     return loss_fn
 
@@ -63,6 +65,9 @@ def task_loss(task: str | None = None):
 
     def loss_fn(model, batch):
         name = task or batch["task"]
-        return {"loss": model(name, batch)["loss"]}
+        out = {"loss": model(name, batch)["loss"]}
+        if batch.get("labels") is not None and batch["labels"].ndim == 2:  # tags: per token
+            out["tokens"] = (batch["labels"] != -100).sum()
+        return out
 
     return loss_fn
