@@ -199,6 +199,26 @@ def test_bucc_pools_are_40_percent_parallel_and_the_rest_untranslated(world):
             assert r["source_sentence"] == r["target_sentence"] or not r["target_sentence"]
 
 
+def test_bucc_pools_end_when_a_sentence_runs_out_of_near_misses():
+    """An attribute sentence has some 20 near-misses; a large pool uses them up and must then
+    draw an unrelated sentence, not search forever (it did for 2,000 records)."""
+    import signal
+
+    from xstilts.world.scenes import meaning_key
+
+    def stuck(*_):
+        raise TimeoutError("bucc_pools did not end")
+
+    signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(60)
+    try:
+        records = mining.bucc_pools(random.Random(0), 2000)
+    finally:
+        signal.alarm(0)
+    assert len(records) == 2000
+    assert len({meaning_key(a or b) for a, b in records}) == 2000
+
+
 def test_bucc_pools_share_their_meanings_across_languages(world):
     by_lang = {lang: take(mining.bucc(world, "validation", lang, 80)) for lang in CODES[1:]}
     targets = [[r["target_sentence"] for r in records] for records in by_lang.values()]

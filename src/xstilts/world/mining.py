@@ -25,6 +25,7 @@ from xstilts.world.scenes import clause, meaning_key
 from xstilts.world.syntax import Attribute, Clause, Employment, Locative, Possession, realise, text
 
 PARALLEL_SHARE = 0.4  # of each pool, as a share of its sentences
+NEAR_MISS_TRIES, UNRELATED_TRIES = 200, 10_000
 
 
 def _near_miss(c: Clause, rng: random.Random) -> Clause:
@@ -52,11 +53,16 @@ def bucc_pools(rng: random.Random, n: int) -> list[tuple[Clause | None, Clause |
     seen, gold = set(), []
 
     def fresh(near: Clause | None = None) -> Clause:
-        while True:
-            c = _near_miss(near, rng) if near else clause(rng)
+        # A sentence has few near-misses (an attribute clause about 20), and a pool may use
+        # them all: then it gets an unrelated sentence instead.
+        for tries in range(NEAR_MISS_TRIES + UNRELATED_TRIES):
+            near_miss = near is not None and tries < NEAR_MISS_TRIES
+            c = _near_miss(near, rng) if near_miss else clause(rng)
             if meaning_key(c) not in seen:
                 seen.add(meaning_key(c))
                 return c
+        raise ValueError(f"bucc: no new meaning in {UNRELATED_TRIES} draws for a pool of {n} "
+                         "sentences; lower world.tatoeba_size")
 
     gold = [fresh() for _ in range(n_gold)]
     alone = [fresh(rng.choice(gold) if gold and rng.random() < 0.5 else None)
