@@ -60,6 +60,10 @@ def test_the_study_key_ignores_the_encoder_and_its_clip_settings_only():
     other = base.model_copy(update={"data": base.data.model_copy(
         update={"languages": ["en", "lat75"]})})
     assert setup_key(same) == setup_key(base) != setup_key(other)
+    # Retrieval settings re-run no fine-tuning: a champion must not lose its study over them.
+    retrieval = base.model_copy(update={"eval": base.eval.model_copy(
+        update={"retrieval_layer": 3, "retrieval_max_length": 64})})
+    assert setup_key(retrieval) == setup_key(base)
 
 
 def test_the_encoder_key_tells_clip_settings_apart():
@@ -72,3 +76,10 @@ def test_the_encoder_key_tells_clip_settings_apart():
     assert encoder_key(base) == encoder_key(english) == "xlmr"
     assert encoder_key(base, "clip").startswith("clip-")
     assert encoder_key(base, "clip") != encoder_key(english, "clip")
+    # Offline the released model's name makes no encoder; in real mode only it does.
+    released = base.model_copy(update={"clip": base.clip.model_copy(
+        update={"hub_model": "xlm-roberta-base-ViT-B-32"})})
+    assert encoder_key(released, "clip") == encoder_key(base, "clip")
+    real = base.model_copy(update={"data": base.data.model_copy(update={"source": "hf"})})
+    real_english = real.model_copy(update={"clip": english.clip})
+    assert encoder_key(real, "clip") == encoder_key(real_english, "clip")

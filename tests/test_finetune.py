@@ -80,8 +80,9 @@ class _StandIn:
 
 def test_models_are_selected_on_english_dev_data(monkeypatch, tmp_path):
     """XTREME tunes zero-shot models on English dev data: each target's selection score comes
-    from the English dev set of the task it trains on (SQuAD's, once, for XQuAD and MLQA),
-    never from the test sets, and TyDiQA-GoldP, with no other split, uses its English part."""
+    from the English dev set of the task it trains on (SQuAD's, once, for XQuAD and MLQA), not
+    from a test set, except TyDiQA-GoldP's: with no other split, it uses the English part of
+    the one scored."""
     from xstilts.stages import finetune
 
     scored = []

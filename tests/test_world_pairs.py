@@ -209,12 +209,13 @@ def test_bucc_pools_end_when_a_sentence_runs_out_of_near_misses():
     def stuck(*_):
         raise TimeoutError("bucc_pools did not end")
 
-    signal.signal(signal.SIGALRM, stuck)
+    before = signal.signal(signal.SIGALRM, stuck)
     signal.alarm(60)
     try:
         records = mining.bucc_pools(random.Random(0), 2000)
     finally:
         signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
     assert len(records) == 2000
     assert len({meaning_key(a or b) for a, b in records}) == 2000
 

@@ -307,8 +307,9 @@ class Params(Section):
             raise ValueError(f"eval.retrieval_layer: {self.eval.retrieval_layer} is not a layer "
                              f"of {encoder} ({layers} layers; 0: embeddings, -1: last)")
         tower = HUB_CLIPS.get(self.clip.hub_model, (None,))[0]
-        if self.encoder == "clip" and encoder in ENCODER_LAYERS and tower != encoder:
-            # The research answer compares the two encoders: they must be the same network.
+        if encoder in ENCODER_LAYERS and tower != encoder:
+            # The research answer compares the two encoders: they must be the same network
+            # (checked with encoder: xlmr too, so that `-S encoder=clip` pairs with it).
             same = [m for m, (t, _) in HUB_CLIPS.items() if t == encoder]
             raise ValueError(
                 f"clip.hub_model: the text tower of {self.clip.hub_model} is "

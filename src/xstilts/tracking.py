@@ -230,12 +230,19 @@ def champion_alias(params: Params) -> str:
     return f"{CHAMPION}-{setup_key(params)}"
 
 
+# Params that no fine-tuning result depends on (a `finetune` stage does not re-run for them),
+# besides the encoder and its CLIP settings, which the study compares.
+_NOT_STUDY = {"encoder": True, "clip": True, "seeds": True, "tracking": True,
+              "intermediate": {"tasks"}, "finetune": {"targets"},
+              "eval": {"retrieval_tasks", "retrieval_layer", "retrieval_max_length"},
+              "hub": {"timeout_s", "captions"}}
+
+
 def setup_key(params: Params) -> str:
-    """What two encoders' runs must share to be compared: every param but the encoder, its
-    CLIP settings, the seeds, which cells run, and where runs are recorded."""
-    study = params.model_dump(exclude={"encoder": True, "clip": True, "seeds": True,
-                                       "tracking": True, "intermediate": {"tasks"},
-                                       "finetune": {"targets"}, "eval": {"retrieval_tasks"}})
+    """What two encoders' runs must share to be compared, and what a study champion is the
+    best of: every param a fine-tuning result depends on, except the encoder and its CLIP
+    settings. Not the seeds, which cells run, retrieval settings or where runs are recorded."""
+    study = params.model_dump(exclude=_NOT_STUDY)
     return hashlib.sha1(json.dumps(study, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -246,7 +253,11 @@ def encoder_key(params: Params, encoder: str | None = None) -> str:
     encoder = encoder or params.encoder
     if encoder != "clip":
         return encoder
-    clip = json.dumps(params.clip.model_dump(), sort_keys=True).encode()
+    # Only the settings that make the encoder: a released CLIP in real mode, training offline.
+    released = {"hub_model", "hub_pretrained"}
+    settings = params.clip.model_dump(include=released) if params.data.source == "hf" else \
+        params.clip.model_dump(exclude=released)
+    clip = json.dumps(settings, sort_keys=True).encode()
     return f"clip-{hashlib.sha1(clip).hexdigest()[:12]}"
 
 

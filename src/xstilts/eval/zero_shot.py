@@ -27,6 +27,12 @@ def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: s
         for f, tags in zip(features, predict_tags(model, head, features, batch_size, pad)):
             preds[f["example"]] += tags
         gold = [[spec.labels[t] for t in r[spec.label_field]] for r in records]
+        if lost := [n for n, (g, p) in enumerate(zip(gold, preds)) if len(g) != len(p)]:
+            # Segments are cut by each word's subwords alone; a tokenizer that splits words
+            # otherwise in context would truncate them and shift the tags.
+            raise ValueError(f"{spec.name} ({lang}): {len(lost)} sentences lost words to "
+                             f"truncation (first: record {lost[0]}): the tokenizer splits some "
+                             "words otherwise in a sentence than alone")
         return {"f1": metrics.tagging_f1(gold, [[spec.labels[t] for t in p] for p in preds])}
     if spec.type == "span":
         answers = predict_spans(model, head, features, [r["context"] for r in records],

@@ -139,7 +139,9 @@ def main(argv=None) -> None:
             verdicts.append(f"- {verdict}")
     if not verdicts:
         raise SystemExit("error: no target has fine-tuning runs of both encoders with the "
-                         f"other params of params.yaml in {tracking.tracking_uri(params)}; run "
+                         "other params and the clip settings "
+                         f"({tracking.encoder_key(params, 'clip')}) of params.yaml in "
+                         f"{tracking.tracking_uri(params)}; run "
                          "`dvc exp run -S encoder=clip` and `dvc exp run -S encoder=xlmr` "
                          "first")
     args.out.mkdir(parents=True, exist_ok=True)

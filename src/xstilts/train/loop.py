@@ -115,7 +115,9 @@ def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict]
                 losses = loss_fn(net, inputs)
             tokens = losses.pop("tokens", None)
             if tokens is not None and distributed.active():  # a mean over tokens: weigh
-                losses["loss"] = losses["loss"] * distributed.token_weight(tokens)  # the shard
+                # the shard by its tokens; one without any has a mean of nothing (NaN).
+                loss = torch.where(tokens > 0, losses["loss"], 0.0)
+                losses["loss"] = loss * distributed.token_weight(tokens)
             (losses["loss"] / cfg.grad_accum).backward()
             for k, v in losses.items():
                 if v.ndim:  # outputs such as logits ride along; only scalars are logged
