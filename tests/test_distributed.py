@@ -76,3 +76,47 @@ def test_each_process_draws_its_own_dropout_masks(tmp_path):
                           cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split()[-1] == "different"
+
+
+EMPTY_SHARD = """
+import sys
+import torch
+import torch.nn.functional as F
+from xstilts.train import distributed
+from xstilts.train.loop import LoopConfig, train
+
+distributed.init()
+torch.set_num_threads(1)
+torch.manual_seed(0)
+model = torch.nn.Linear(4, 3)
+g = torch.Generator().manual_seed(1)
+inputs = torch.randn(4, 5, 4, generator=g)
+labels = torch.randint(0, 3, (4, 5), generator=g)
+labels[2:] = -100  # the second half of every global batch tags nothing
+
+def loss(net, batch):
+    logits = net(batch["inputs"])
+    return {"loss": F.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten()),
+            "tokens": (batch["labels"] != -100).sum()}
+
+final = train(model, loss, lambda step: {"inputs": inputs, "labels": labels},
+              LoopConfig(steps=3, lr=0.1, log_every=1))
+if distributed.is_main():
+    torch.save({"state": model.state_dict(), "loss": final["loss"]}, sys.argv[1])
+"""
+
+
+def test_a_process_whose_shard_tags_nothing_adds_nothing(tmp_path):
+    """Its mean over no tokens is NaN; under DDP it must weigh nothing, not stop the stage,
+    and the run must train as one process with the whole batch does."""
+    script = tmp_path / "empty.py"
+    script.write_text(EMPTY_SHARD)
+    one, two = tmp_path / "one.pt", tmp_path / "two.pt"
+    run([sys.executable, str(script), str(one)], tmp_path)
+    run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "--master_addr", "127.0.0.1", "--master_port", str(free_port()), str(script),
+         str(two)], tmp_path)
+    a, b = torch.load(one, weights_only=True), torch.load(two, weights_only=True)
+    assert abs(a["loss"] - b["loss"]) < TOLERANCE
+    for name, tensor in a["state"].items():
+        assert torch.allclose(tensor, b["state"][name], atol=TOLERANCE), name
