@@ -46,9 +46,9 @@ class TaskSpec:
         zero-shot models on English dev data only. That is the dev split of the task it is
         trained on (SQuAD's for XQuAD and MLQA), or the scored split where the training task
         has no other (TyDiQA-GoldP's English validation set)."""
-        task = self.train_from or self.name
-        splits = TASKS[task].splits if task != self.name else self.splits
-        return task, "validation" if "validation" in splits else self.eval_split
+        trained_on = TASKS[self.train_from] if self.train_from else self
+        return trained_on.name, ("validation" if "validation" in trained_on.splits
+                                 else self.eval_split)
 
     @property
     def dev_metric(self) -> str:

@@ -242,8 +242,7 @@ def setup_key(params: Params) -> str:
     """What two encoders' runs must share to be compared, and what a study champion is the
     best of: every param a fine-tuning result depends on, except the encoder and its CLIP
     settings. Not the seeds, which cells run, retrieval settings or where runs are recorded."""
-    study = params.model_dump(exclude=_NOT_STUDY)
-    return hashlib.sha1(json.dumps(study, sort_keys=True).encode()).hexdigest()[:12]
+    return _digest(params.model_dump(exclude=_NOT_STUDY))
 
 
 def encoder_key(params: Params, encoder: str | None = None) -> str:
@@ -257,8 +256,12 @@ def encoder_key(params: Params, encoder: str | None = None) -> str:
     released = {"hub_model", "hub_pretrained"}
     settings = params.clip.model_dump(include=released) if params.data.source == "hf" else \
         params.clip.model_dump(exclude=released)
-    clip = json.dumps(settings, sort_keys=True).encode()
-    return f"clip-{hashlib.sha1(clip).hexdigest()[:12]}"
+    return f"clip-{_digest(settings)}"
+
+
+def _digest(settings: dict) -> str:
+    """Twelve hex digits that name ``settings`` (JSON-able, key order aside)."""
+    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

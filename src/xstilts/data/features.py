@@ -45,19 +45,19 @@ def encode_tagging(spec, records, tokenizer, max_length, **_):
     vocab = sorted({w for ws in words for w in ws})
     pieces = tokenizer([[w] for w in vocab], is_split_into_words=True,
                        add_special_tokens=False)["input_ids"] if vocab else []
-    if empty := {w for w, ids in zip(vocab, pieces) if not ids}:
-        words = [[tokenizer.unk_token if w in empty else w for w in ws] for ws in words]
-    width = {w: max(1, len(ids)) for w, ids in zip(vocab, pieces)}
+    width = {w: max(1, len(ids)) for w, ids in zip(vocab, pieces)}  # <unk> is one
     budget = max_length - tokenizer.num_special_tokens_to_add(pair=False)
     segments = []  # (example, first word, end word)
     for n, ws in enumerate(words):
         start, used = 0, 0
-        for i, w in enumerate(records[n][spec.text_fields[0]]):
+        for i, w in enumerate(ws):
             if used + width[w] > budget and i > start:
                 segments.append((n, start, i))
                 start, used = i, 0
             used += width[w]
         segments.append((n, start, len(ws)))
+    if empty := {w for w, ids in zip(vocab, pieces) if not ids}:
+        words = [[tokenizer.unk_token if w in empty else w for w in ws] for ws in words]
     enc = tokenizer([words[n][a:b] for n, a, b in segments], is_split_into_words=True,
                     truncation=True, max_length=max_length)
     features = []
