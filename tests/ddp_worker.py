@@ -4,6 +4,7 @@ The tagger's examples tag a random share of their tokens, so the two halves of a
 hold different numbers of tagged tokens."""
 
 import sys
+from pathlib import Path
 
 import torch
 from transformers import (
@@ -17,9 +18,16 @@ from xstilts.train.batching import BucketBatcher
 from xstilts.train.loop import LoopConfig, train
 
 
-def main(out: str, resume: str, kind: str = "classify") -> None:
+def main(out: str, resume: str, kinds: str = "classify,tag") -> None:
+    """Train each of ``kinds`` in turn (one process start serves them all); the weights go to
+    ``<out>.<kind>.pt``, the resume checkpoints to ``<resume>-<kind>``."""
     distributed.init()
     torch.set_num_threads(1)
+    for kind in kinds.split(","):
+        train_one(kind, Path(f"{out}.{kind}.pt"), Path(f"{resume}-{kind}"))
+
+
+def train_one(kind: str, out: Path, resume: Path) -> None:
     torch.manual_seed(0)
     config = XLMRobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2,
                               num_attention_heads=2, intermediate_size=32,
@@ -44,8 +52,7 @@ def main(out: str, resume: str, kind: str = "classify") -> None:
             return {"loss": m(**b).loss}
     batcher = BucketBatcher(examples, 8, seed=0, pad_id=1)
     cfg = LoopConfig(steps=24, lr=1e-3, checkpoint_every=6, log_every=6)
-    final = train(model, loss_fn, batcher.batch, cfg,
-                  resume_dir=__import__("pathlib").Path(resume))
+    final = train(model, loss_fn, batcher.batch, cfg, resume_dir=resume)
     if distributed.is_main():
         torch.save({"state": model.state_dict(), "loss": final["loss"]}, out)
 

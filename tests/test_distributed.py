@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
@@ -28,19 +27,21 @@ def run(cmd: list[str], tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
-@pytest.mark.parametrize("kind", ["classify", "tag"])
-def test_two_gloo_processes_match_one_process(tmp_path, kind):
-    """Tagging too: a shard's mean loss over its tags weighs by its share of the tags."""
-    one, two = tmp_path / "one.pt", tmp_path / "two.pt"
-    run([sys.executable, str(WORKER), str(one), str(tmp_path / "resume1"), kind], tmp_path)
+def test_two_gloo_processes_match_one_process(tmp_path):
+    """A classifier, and a tagger too: a shard's mean loss over its tags weighs by its share
+    of the tags. One pair of process starts serves both kinds."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    run([sys.executable, str(WORKER), str(one), str(tmp_path / "resume1")], tmp_path)
     run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
          "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
-         str(WORKER), str(two), str(tmp_path / "resume2"), kind], tmp_path)
-    a, b = torch.load(one, weights_only=True), torch.load(two, weights_only=True)
-    assert abs(a["loss"] - b["loss"]) < TOLERANCE
-    for name, tensor in a["state"].items():
-        assert torch.allclose(tensor, b["state"][name], atol=TOLERANCE), name
-    assert not (tmp_path / "resume2").exists()  # rank 0 cleaned up after finishing
+         str(WORKER), str(two), str(tmp_path / "resume2")], tmp_path)
+    for kind in ("classify", "tag"):
+        a = torch.load(f"{one}.{kind}.pt", weights_only=True)
+        b = torch.load(f"{two}.{kind}.pt", weights_only=True)
+        assert abs(a["loss"] - b["loss"]) < TOLERANCE, kind
+        for name, tensor in a["state"].items():
+            assert torch.allclose(tensor, b["state"][name], atol=TOLERANCE), (kind, name)
+        assert not (tmp_path / f"resume2-{kind}").exists()  # rank 0 cleaned up after finishing
 
 
 RANK_MASKS = """
