@@ -2,6 +2,7 @@
 ParamsError naming the offending key by its dotted path."""
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,31 @@ def write(directory: Path, params) -> Path:
     path = directory / "params.yaml"
     path.write_text(yaml.safe_dump(params, allow_unicode=True))
     return path
+
+
+def test_defaults_are_the_shipped_params():
+    """One source of truth: a key left out of params.yaml means what params.yaml says."""
+    shipped, defaults = load_params(SHIPPED).model_dump(), Params().model_dump()
+    # As JSON, so that 5 and 5.0 differ: study keys are hashes of the JSON.
+    differ = {key for key in shipped
+              if json.dumps(shipped[key], sort_keys=True) != json.dumps(defaults[key],
+                                                                       sort_keys=True)}
+    assert not differ, {key: (defaults[key], shipped[key]) for key in differ}
+
+
+def test_every_default_is_written_in_params_yaml():
+    """Every key is in the shipped params.yaml, so `dvc exp run -S key=value` can set it."""
+    def keys(d: dict, prefix: str = "") -> set[str]:
+        return {k for name, v in d.items()
+                for k in (keys(v, f"{prefix}{name}.") if isinstance(v, dict)
+                          and f"{prefix}{name}" not in DICT_VALUES else {f"{prefix}{name}"})}
+
+    assert keys(Params().model_dump()) == keys(VALID)
+
+
+# Params whose value is a dict (per task type or target), not a section of keys.
+DICT_VALUES = {"train.max_length_by_type", "finetune.epochs", "finetune.effective_batch_size",
+               "finetune.lr", "hub.captions.captions"}
 
 
 def test_shipped_params_validate():

@@ -25,6 +25,8 @@ import yaml
 
 from tiny_profile import ROOT, tiny_params
 
+TINY_PARAMS = tiny_params()
+
 pytestmark = pytest.mark.slow
 
 
@@ -32,7 +34,7 @@ def make_repo(path: Path, params: dict | None = None) -> Path:
     """A fresh git + DVC repository holding the project's pipeline and the tiny profile (or
     ``params``)."""
     path.mkdir()
-    for item in ("dvc.yaml", "src", ".dvcignore", ".gitignore"):
+    for item in ("dvc.yaml", "src", ".dvcignore", ".gitignore", "README.md", "bench"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, path / item)
     params = params or tiny_params()
@@ -111,15 +113,12 @@ def built(tmp_path_factory) -> Path:
 
 
 def champion_score(repo: Path, target: str = "xnli") -> tuple[str, float]:
-    """Version and English dev score of the champion of the study in ``repo``'s params."""
+    """Version and English dev score of the champion of the study of ``repo``'s committed
+    params (the alias ``champion``)."""
     from mlflow import MlflowClient
 
-    from xstilts.config import load_params
-    from xstilts.tracking import champion_alias
-
     client = MlflowClient(tracking_uri=f"sqlite:///{repo}/mlruns/mlflow.db")
-    alias = champion_alias(load_params(repo / "params.yaml"))
-    version = client.get_model_version_by_alias(f"xstilts-{target}", alias)
+    version = client.get_model_version_by_alias(f"xstilts-{target}", "champion")
     return version.version, float(version.tags["dev_score"])
 
 
@@ -156,6 +155,36 @@ def test_mlflow_has_runs_and_a_champion(built):
     assert len(parent) == 1 and None not in parent
     best = max(r.data.metrics["xnli/en_dev/accuracy"] for r in finetune)  # not the test sets
     assert champion_score(built)[1] == pytest.approx(best)
+    for target in TINY_PARAMS["finetune"]["targets"]:
+        assert champion_score(built, target)
+    # Training runs name the files they read as datasets.
+    inputs = {d.dataset.name: d.tags[0].value for r in finetune for d in r.inputs.dataset_inputs}
+    assert inputs["xnli/train.en.jsonl"] == "training"
+    assert inputs["xnli/test.lat75.jsonl"] == "evaluation"
+
+
+def test_report_run_holds_the_study(built):
+    """The study in the MLflow UI: the report run of the experiment-level run carries the
+    headline metrics and the report, and the headline metrics file holds the same keys."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{built}/mlruns/mlflow.db")
+    exp = client.get_experiment_by_name("xstilts")
+    report, = client.search_runs([exp.experiment_id], "attributes.run_name = 'report'",
+                                 order_by=["attributes.start_time DESC"], max_results=1)
+    inters = TINY_PARAMS["intermediate"]["tasks"]
+    targets = TINY_PARAMS["finetune"]["targets"] + TINY_PARAMS["eval"]["retrieval_tasks"]
+    expected = {f"xtreme/{i}" for i in inters} | {f"gap/{i}" for i in inters} \
+        | {f"xtreme_{g}/{i}" for g in ("classification", "retrieval") for i in inters} \
+        | {f"{t}/avg/{i}" for t in targets for i in inters}
+    headline = json.loads((built / "reports" / "headline.json").read_text())
+    assert set(headline) == expected and set(report.data.metrics) == expected
+    files = {f.path for f in client.list_artifacts(report.info.run_id)}
+    assert "results.md" in files
+    assert any(f.path.endswith(".png")
+               for f in client.list_artifacts(report.info.run_id, "plots"))
+    parent = client.get_run(report.data.tags["mlflow.parentRunId"])
+    assert parent.info.status == "FINISHED" and parent.info.end_time >= report.info.end_time
 
 
 @pytest.mark.parametrize("override", ["train.lr=-1", "encoder=vit", "intermediate.tasks=[]",
@@ -299,6 +328,26 @@ def test_queued_experiments_run_side_by_side_without_a_registry_race(built, tmp_
     versions = client.search_model_versions("name='xstilts-xnli'")
     best = max(float(v.tags["dev_score"]) for v in versions)
     assert champion_score(repo)[1] == pytest.approx(best)
+
+
+def quick_start(readme: Path) -> str:
+    """The README's quick-start commands, as written between its markers."""
+    block = re.search(r"<!-- quick-start -->\s*```bash\n(.*?)```\s*<!-- /quick-start -->",
+                      readme.read_text(), re.S)
+    assert block, "README.md has no quick-start block"
+    return block.group(1)
+
+
+def test_readme_quick_start_runs_as_written(built, tmp_path):
+    """A new user's first commands, on a fresh clone whose params.yaml is the tiny study:
+    they end with the report, and the headline metrics file holds the headline keys."""
+    repo = clone(built, tmp_path / "quick")
+    proc = run(["bash", "-euo", "pipefail", "-c", quick_start(repo / "README.md")], repo)
+    assert "Scores: intermediate task x target" in proc.stdout
+    assert (repo / "reports" / "results.md").is_file()
+    headline = json.loads((repo / "reports" / "headline.json").read_text())
+    for inter in ("none", "mnli", "squad"):
+        assert {f"xtreme/{inter}", f"gap/{inter}", f"xquad/avg/{inter}"} <= set(headline)
 
 
 def test_kill_during_training_resumes_to_identical_checkpoint(built, tmp_path):

@@ -25,37 +25,42 @@ with tracking.stage_run(params, "finetune", f"finetune-{score}", {"score": score
     tracking.register_if_best("xnli", score, model, params, {"seed": 0})
 """
 DEFAULT_TRAIN_SIZE = 4000
+SMOKE = "smoke-run"  # the DVC experiment of the smoke study
 
 
 def register(root: Path, scores: list[float], smoke: tuple[float, ...] = ()) -> None:
     """Register models of ``scores`` and, at the same time, models of a smoke run (another
     study: 100 training examples) of ``smoke``."""
     env = {**os.environ, "DVC_ROOT": str(root), "PYTHONWARNINGS": "ignore"}
-    runs = [(s, DEFAULT_TRAIN_SIZE) for s in scores] + [(s, 100) for s in smoke]
+    runs = [(s, DEFAULT_TRAIN_SIZE, {}) for s in scores] + \
+        [(s, 100, {"DVC_EXP_NAME": SMOKE}) for s in smoke]
     procs = [subprocess.Popen([sys.executable, "-c", REGISTER, str(s), str(root / f"m{s}"),
                                str(size)],
-                              env=env, stderr=subprocess.PIPE, text=True) for s, size in runs]
+                              env={**env, **exp}, stderr=subprocess.PIPE, text=True)
+             for s, size, exp in runs]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-2000:]
 
 
 @pytest.fixture
-def client(tmp_path):
+def client(tmp_path, monkeypatch):
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))  # no git here: the defaults are the study
     (tmp_path / "mlruns").mkdir()
     return MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlruns/mlflow.db")
 
 
-def alias(train_size: int = DEFAULT_TRAIN_SIZE) -> str:
+def alias() -> str:
     from xstilts.config import Params
     from xstilts.tracking import champion_alias
 
-    return champion_alias(Params.model_validate({"world": {"train_size": train_size}}))
+    return champion_alias(Params.model_validate({"world": {"train_size": DEFAULT_TRAIN_SIZE}}))
 
 
 def test_concurrent_stages_leave_the_alias_on_the_best(tmp_path, client):
     register(tmp_path, [0.31, 0.92, 0.55, 0.74])  # all at once
-    champion = client.get_model_version_by_alias("xstilts-xnli", alias())
+    assert alias() == "champion"
+    champion = client.get_model_version_by_alias("xstilts-xnli", "champion")
     assert float(champion.tags["dev_score"]) == 0.92
     versions = client.search_model_versions("name='xstilts-xnli'")
     assert max(float(v.tags["dev_score"]) for v in versions) == 0.92
@@ -66,10 +71,10 @@ def test_concurrent_stages_leave_the_alias_on_the_best(tmp_path, client):
     # A worse later run, and a smoke run (another study, another scale) that does not
     # compete with this study's champion but gets one of its own.
     register(tmp_path, [0.5], smoke=(0.4,))
-    again = client.get_model_version_by_alias("xstilts-xnli", alias())
+    again = client.get_model_version_by_alias("xstilts-xnli", "champion")
     assert again.version == champion.version
-    other = client.get_model_version_by_alias("xstilts-xnli", alias(100))
-    assert float(other.tags["dev_score"]) == 0.4 and alias(100) != alias()
+    other = client.get_model_version_by_alias("xstilts-xnli", f"champion-{SMOKE}")
+    assert float(other.tags["dev_score"]) == 0.4
     assert other.tags["study"] != champion.tags["study"]
 
 

@@ -225,9 +225,22 @@ def stage_inputs(tmp_path: Path, seeds: list[int]) -> list[str]:
             str(tmp_path / "ret"), "--out", str(tmp_path / "reports")]
 
 
+@pytest.fixture(autouse=True)
+def store(tmp_path, monkeypatch):
+    """The report stage records its run in the MLflow store under the test's folder."""
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+
+
 def test_stage_end_to_end(tmp_path, capsys):
     report.main(stage_inputs(tmp_path, [0, 1]))
     out = tmp_path / "reports"
+    headline = json.loads((out / "headline.json").read_text())
+    assert headline == pytest.approx({
+        "xtreme/none": 59.0, "xtreme/mnli": (69.0 + 62.0) / 2, "gap/none": 20.0,
+        "gap/mnli": headline["gap/mnli"], "xtreme_classification/none": 66.0,
+        "xtreme_classification/mnli": 69.0, "xtreme_retrieval/none": 52.0,
+        "xtreme_retrieval/mnli": 62.0, "xnli/avg/none": 66.0, "xnli/avg/mnli": 69.0,
+        "tatoeba/avg/none": 52.0, "tatoeba/avg/mnli": 62.0})
     summary = json.loads((out / "summary.json").read_text())
     # XNLI none: seeds 65 and 67; gap 80 - 60 = 20 in both.
     assert summary["xnli"]["none"] == pytest.approx({"score": 66.0, "ci": round(T975_DF1, 3),
@@ -253,7 +266,34 @@ def test_stage_end_to_end(tmp_path, capsys):
                                                           "drop_vs_distance.png"}
     md = (out / "results.md").read_text()
     assert "66.0 ± 12.7" in md and "real-data" in md and "Retrieval gains most**: yes" in md
+    assert md.startswith("# X-STILTs offline study")
     assert "results" in capsys.readouterr().out
+
+
+def test_stage_records_the_study_on_the_report_run(tmp_path):
+    """The MLflow report run holds the headline metrics and the report's files, and ends the
+    experiment-level run, which spans the pipeline."""
+    from mlflow import MlflowClient
+
+    report.main(stage_inputs(tmp_path, [0, 1]))
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    exp = client.get_experiment_by_name("xstilts")
+    run, = client.search_runs([exp.experiment_id], "attributes.run_name = 'report'")
+    headline = json.loads((tmp_path / "reports" / "headline.json").read_text())
+    assert run.data.metrics == pytest.approx(headline)
+    files = {f.path for f in client.list_artifacts(run.info.run_id)}
+    assert {"results.md", "headline.json", "summary.json", "matrix.csv", "plots"} <= files
+    assert [f.path for f in client.list_artifacts(run.info.run_id, "plots")
+            if f.path.endswith(".png")]
+    parent = client.get_run(run.data.tags["mlflow.parentRunId"])
+    assert parent.info.run_name == "workspace" and parent.info.status == "FINISHED"
+    assert parent.info.end_time >= run.info.end_time
+
+
+def test_real_data_report_is_titled_so(fake_study):
+    study, notes = fake_study
+    text = tables.render(study, run_checks(study), "xlmr", [0, 1], notes, [], source="hf")
+    assert text.startswith("# X-STILTs on real data") and "offline" not in text
 
 
 def test_stage_with_one_seed_shows_means_only(tmp_path):

@@ -15,6 +15,9 @@ from xstilts.data.hub_tasks import LANGUAGES as XTREME_LANGUAGES
 from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS
 from xstilts.world.languages import LANGUAGES_BY_CODE
 
+# The intermediate settings of the paper's matrix: the baseline, each task alone, all at once.
+INTERMEDIATE_SETTINGS = ("none", *INTERMEDIATE_TASKS, "multi")
+
 # Integers are strict so that a YAML boolean ("yes") is not read as 1; floats are not,
 # because YAML reads "1e-3" as a string that pydantic must convert.
 Int = Annotated[int, Strict()]
@@ -27,7 +30,9 @@ Bool = Annotated[bool, Strict()]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Defaults are validated too, so that they take the types a params.yaml value would
+    # (e.g. 5 -> 5.0 for a float): study keys hash them.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class DataParams(Section):
@@ -55,7 +60,7 @@ class WorldParams(Section):
     corpus_sentences: PositiveInt = 20000  # monolingual lines per language
     train_size: PositiveInt = 4000  # English training examples of a target task
     intermediate_size: PositiveInt = 8000  # English examples of an intermediate task
-    eval_size: PositiveInt = 600  # dev and test examples per language
+    eval_size: PositiveInt = 500  # dev and test examples per language
     tatoeba_size: PositiveInt = 500  # parallel pairs (retrieval tasks) per language
     code_switch: Fraction = 0.6  # share of non-English corpus lines with English words mixed in
     parallel: Fraction = 0.0  # share of non-English corpus lines beside their English translation
@@ -76,7 +81,7 @@ class PretrainParams(Section):
     layers: PositiveInt = 4
     heads: PositiveInt = 4
     max_length: Annotated[int, Strict(), Field(ge=16, le=512)] = 128
-    steps: PositiveInt = 1500
+    steps: PositiveInt = 3000
     batch_size: PositiveInt = 128
     lr: PositiveFloat = 2e-3
     mask_prob: Annotated[float, Field(gt=0, lt=1)] = 0.15
@@ -121,7 +126,7 @@ class TrainParams(Section):
 
 
 class IntermediateParams(Section):
-    tasks: list[str] = Field(default_factory=lambda: ["none", "mnli"], min_length=1)
+    tasks: list[str] = Field(default_factory=lambda: list(INTERMEDIATE_SETTINGS), min_length=1)
     steps: PositiveInt = 500
     lr: PositiveFloat | None = None  # phase 1's own learning rate; None: train.lr
     translated: Bool = False  # train on the task's data in every language (translate-train)
@@ -134,7 +139,7 @@ class IntermediateParams(Section):
 
     @model_validator(mode="after")
     def _known_tasks(self):
-        allowed = ["none", "multi", *INTERMEDIATE_TASKS]
+        allowed = list(INTERMEDIATE_SETTINGS)
         unknown = [t for t in self.tasks if t not in allowed]
         if unknown:
             raise ValueError(f"intermediate.tasks: unknown {unknown}; allowed: {allowed}")
@@ -151,12 +156,15 @@ def _listed_once(key: str, values: list) -> None:
 
 
 class FinetuneParams(Section):
-    targets: list[str] = Field(default_factory=lambda: ["xnli"], min_length=1)
-    steps: PositiveInt = 300
-    epochs: dict[str, PositiveFloat] = Field(default_factory=dict)  # per target; else steps
+    targets: list[str] = Field(default_factory=lambda: list(FINETUNE_TARGETS), min_length=1)
+    steps: PositiveInt = 250
+    # PAWS-X trains for 5 epochs at its own rate, as in jiant and XTREME
+    epochs: dict[str, PositiveFloat] = Field(default_factory=lambda: {"pawsx": 5})  # per
+    # target; else steps
     effective_batch_size: dict[str, PositiveInt] = Field(default_factory=dict)  # per target;
     # else train.batch_size x train.grad_accum
-    lr: dict[str, PositiveFloat] = Field(default_factory=dict)  # per target; else train.lr
+    lr: dict[str, PositiveFloat] = Field(default_factory=lambda: {"pawsx": 3e-4})  # per
+    # target; else train.lr
 
     @model_validator(mode="after")
     def _known_targets(self):
@@ -171,10 +179,10 @@ class FinetuneParams(Section):
 
 class EvalParams(Section):
     batch_size: PositiveInt = 64  # 64 evaluates faster than 256 on CPU caches
-    retrieval_tasks: list[str] = Field(default_factory=lambda: ["tatoeba"])
+    retrieval_tasks: list[str] = Field(default_factory=lambda: list(RETRIEVAL_TARGETS))
     # Hidden layer whose mean-pooled states embed sentences (0: embeddings, -1: last).
     # XTREME reads a middle layer: 7 of 12 (mBERT), 13 of 24 (XLM-R Large).
-    retrieval_layer: Int = -1
+    retrieval_layer: Int = 2
     retrieval_max_length: MaxLength = 128  # XTREME: 512
 
     @model_validator(mode="after")

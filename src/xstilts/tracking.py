@@ -5,21 +5,27 @@ The repository root comes from ``DVC_ROOT`` when DVC sets it, which for ``dvc ex
 and queued runs is the parent repository, so their runs land in the same store.
 
 Each stage run is a child of one experiment-level run, named after the DVC experiment
-(``DVC_EXP_NAME``) or ``workspace`` for plain ``dvc repro``.
+(``DVC_EXP_NAME``) or ``workspace`` for plain ``dvc repro``. The experiment-level run spans the
+pipeline: the first stage opens it, the report stage (:func:`report_run`) logs the study's
+headline metrics and tables in a child run named ``report`` and ends it.
 """
 
 import hashlib
 import json
 import math
 import os
+import re
 import socket
+import subprocess
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
 from filelock import FileLock
 
-from xstilts.config import Params
+from xstilts.config import Params, ParamsError, load_params
 from xstilts.data.files import process_ended
 from xstilts.errors import StageError
 from xstilts.train import distributed
@@ -27,6 +33,7 @@ from xstilts.train import distributed
 PARENT_TAG = "xstilts.experiment"
 HOST_TAG, PID_TAG = "xstilts.host", "xstilts.pid"  # which process a RUNNING run belongs to
 CHAMPION = "champion"
+ALIAS = re.compile(r"[\w-]{1,200}")  # what MLflow accepts in an alias
 
 
 class TrackingError(StageError, RuntimeError):
@@ -92,15 +99,21 @@ def _connect(params: Params):
         except Exception as err:
             raise TrackingError(f"tracking.uri: cannot reach the MLflow store at {uri} "
                                 f"({type(err).__name__}: {err})") from err
-        name = os.environ.get("DVC_EXP_NAME", "workspace")
+        name = experiment_name()
         found = client.search_runs([exp_id], f"tags.`{PARENT_TAG}` = '{name}'", max_results=1)
         if found:
             parent_id = found[0].info.run_id
+            if found[0].info.status != "RUNNING":  # a new pass of the pipeline
+                client.update_run(parent_id, status="RUNNING")
         else:
             parent = client.create_run(exp_id, run_name=name, tags={PARENT_TAG: name})
             parent_id = parent.info.run_id
-            client.set_terminated(parent_id)
     return client, exp_id, parent_id
+
+
+def experiment_name() -> str:
+    """The DVC experiment being run, or ``workspace`` for a plain ``dvc repro``."""
+    return os.environ.get("DVC_EXP_NAME", "workspace")
 
 
 @contextmanager
@@ -165,6 +178,57 @@ def _close_killed_attempts(client, exp_id: str, parent_id: str, run_name: str) -
     return killed
 
 
+@contextmanager
+def report_run(params: Params, log_params: dict):
+    """The study's ``report`` run: a child of the experiment-level run like every stage's,
+    whose end (a finished report) also ends the experiment-level run."""
+    with stage_run(params, "report", "report", log_params) as run_id:
+        yield run_id
+    if run_id is not None and not _lost:
+        from mlflow import MlflowClient
+
+        parent = MlflowClient().get_run(run_id).data.tags["mlflow.parentRunId"]
+        MlflowClient().set_terminated(parent)
+
+
+def log_artifacts(directory: Path, artifact_path: str | None = None) -> None:
+    """Files of ``directory`` as artifacts of the active run."""
+    import mlflow
+
+    if _lost:
+        return
+    try:
+        mlflow.log_artifacts(str(directory), artifact_path=artifact_path)
+    except Exception as err:
+        _store_lost(err)
+
+
+def log_datasets(files: list[Path], context: str, root: Path) -> None:
+    """Data files a run reads, as MLflow datasets (name: the path under ``root``; digest: of
+    the content; source: the file), with ``context`` "training" or "evaluation"."""
+    import mlflow
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.entities import DatasetInput, InputTag
+
+    if _lost:
+        return
+    inputs = []
+    for f in (f for f in files if f.is_file()):
+        digest = hashlib.sha1(f.read_bytes()).hexdigest()[:12]
+        with warnings.catch_warnings():  # MLflow registers its local source twice
+            warnings.simplefilter("ignore")
+            source = resolve_dataset_source(f.resolve().as_uri())
+        dataset = MetaDataset(source,
+                              name=f.relative_to(root).as_posix(), digest=digest)
+        inputs.append(DatasetInput(dataset._to_mlflow_entity(),
+                                   [InputTag("mlflow.data.context", context)]))
+    try:
+        mlflow.MlflowClient().log_inputs(mlflow.active_run().info.run_id, datasets=inputs)
+    except Exception as err:
+        _store_lost(err)
+
+
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
     import mlflow
 
@@ -195,12 +259,15 @@ def register_if_best(target: str, dev_score: float, model_dir: Path, params: Par
             print(f"warning: {name} not registered: the MLflow store is unreachable",
                   file=sys.stderr)
         return None
-    alias = champion_alias(params)
+    alias, study = champion_alias(params), setup_key(params)
     client = MlflowClient()
     with _lock():  # compare-and-set: concurrent stages must not both take the alias
         try:
             champion = client.get_model_version_by_alias(name, alias)
-            best = float(champion.tags.get("dev_score", "-inf"))
+            # An alias named after the committed params or an experiment moves to another
+            # study when they change: it names the study they now describe.
+            best = float(champion.tags.get("dev_score", "-inf")) \
+                if champion.tags.get("study") == study else -math.inf
         except MlflowException:
             best = -math.inf
         if not dev_score > best:
@@ -211,23 +278,51 @@ def register_if_best(target: str, dev_score: float, model_dir: Path, params: Par
             _logged.add((run.info.run_id, artifact_path))
         try:
             client.create_registered_model(name, description=(
-                f"Fine-tuned models for {target}. Each study's best by English dev score "
-                f"carries the alias champion-<study>, the study being the params compared "
-                f"(xstilts.tracking.setup_key)."))
+                f"Fine-tuned models for {target}. The best by English dev score of the study "
+                f"that the committed params.yaml describes carries the alias 'champion'; of "
+                f"another study, 'champion-<DVC experiment>' (see xstilts.tracking."
+                f"champion_alias). The study key is each version's 'study' tag."))
         except MlflowException:
             pass  # already registered
         version = client.create_model_version(
             name, source=f"{run.info.artifact_uri}/{artifact_path}", run_id=run.info.run_id,
-            tags={"dev_score": repr(dev_score), "study": setup_key(params),
+            tags={"dev_score": repr(dev_score), "study": study,
                   **{k: str(v) for k, v in tags.items()}})
         client.set_registered_model_alias(name, alias, version.version)
         return int(version.version)
 
 
 def champion_alias(params: Params) -> str:
-    """The registry alias of the best model of the study ``params`` describe, e.g.
-    ``models:/xstilts-xnli@champion-3f2a9c0d1e4b``."""
-    return f"{CHAMPION}-{setup_key(params)}"
+    """The registry alias of the best model of the study ``params`` describe:
+    ``champion`` for the study of the committed ``params.yaml`` (``models:/xstilts-xnli@
+    champion``), whichever encoder or seeds a run uses; for another study (an experiment
+    with ``-S train.lr=...``, a smoke run) ``champion-<DVC experiment name>``, or
+    ``champion-<study key>`` outside a DVC experiment."""
+    study = setup_key(params)
+    if study == _committed_study():
+        return CHAMPION
+    name = os.environ.get("DVC_EXP_NAME", study)
+    return f"{CHAMPION}-{name}" if ALIAS.fullmatch(name) else f"{CHAMPION}-{study}"
+
+
+
+def _committed_study() -> str:
+    """The study key of ``params.yaml`` at the repository's HEAD (the baseline of a DVC
+    experiment); without git, of the params.yaml in the repository, or the defaults."""
+    root = repo_root()
+    try:
+        text = subprocess.run(["git", "-C", str(root), "show", "HEAD:params.yaml"],
+                              capture_output=True, text=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        text = None
+    try:
+        if text is not None:
+            return setup_key(Params.model_validate(yaml.safe_load(text) or {}))
+        if (root / "params.yaml").exists():
+            return setup_key(load_params(root / "params.yaml"))
+    except (ParamsError, ValueError):
+        pass  # an invalid baseline describes no study
+    return setup_key(Params())
 
 
 # Params that no fine-tuning result depends on (a `finetune` stage does not re-run for them),

@@ -1,5 +1,6 @@
-"""Machine-readable outputs for DVC: ``summary.json`` (metrics: ``dvc metrics diff`` and
-``dvc exp show`` compare experiments on it) and CSV tables (plots: ``dvc plots diff``).
+"""Machine-readable outputs for DVC and MLflow: ``headline.json`` (the study's headline
+metrics, the columns ``dvc exp show`` leads with and the metrics of the MLflow report run),
+``summary.json`` (every cell: ``dvc metrics diff``) and CSV tables (``dvc plots diff``).
 
 summary.json stays small and flat enough to read in ``dvc exp show``:
 ``{target: {intermediate: {score, ci, gap}}, "xtreme": {intermediate: {overall, <groups>}},
@@ -18,6 +19,26 @@ DIGITS = 3
 
 def _r(x: float) -> float:
     return round(float(x), DIGITS)
+
+
+def headline(study: Study) -> dict[str, float]:
+    """The study's headline, one flat key per number, named as the MLflow report run's
+    metrics: per intermediate setting ``xtreme/<inter>`` (XTREME score), ``xtreme_<group>/
+    <inter>``, ``<task>/avg/<inter>`` (each target's score) and ``gap/<inter>`` (the mean
+    over targets scored in English of English minus the other languages' mean)."""
+    out: dict[str, float] = {}
+    for inter in study.intermediates:
+        out[f"xtreme/{inter}"] = _r(study.est(inter, "overall").mean)
+        gaps = [c.gap.mean for t in study.targets
+                if (c := study.cells[t.name][inter]).gap is not None]
+        if gaps:
+            out[f"gap/{inter}"] = _r(sum(gaps) / len(gaps))
+    for inter in study.intermediates:
+        for group in study.keys[1:]:
+            out[f"xtreme_{group}/{inter}"] = _r(study.est(inter, group).mean)
+        for t in study.targets:
+            out[f"{t.name}/avg/{inter}"] = _r(study.cells[t.name][inter].score.mean)
+    return out
 
 
 def summary(study: Study, checks: list[Check]) -> dict:

@@ -21,11 +21,15 @@ def _fmt(e: Estimate | None, signed: bool = False) -> str:
     return "" if e is None else e.fmt(signed=signed)
 
 
-def header(study: Study, encoder: str, seeds: list[int]) -> list[str]:
+TITLES = {"synthetic": "# X-STILTs offline study: results",
+          "hf": "# X-STILTs on real data (Hugging Face hub): results"}
+
+
+def header(study: Study, encoder: str, seeds: list[int], source: str) -> list[str]:
     n = len(study.targets)
     spread = ("mean ± half-width of the 95% confidence interval over seeds (Student's t)"
               if len(seeds) > 1 else "one seed: the mean only, no interval")
-    return ["# X-STILTs offline study: results", "",
+    return [TITLES[source], "",
             f"Encoder `{encoder}`; seeds {seeds}; {spread}. Scores are XTREME points (x100): "
             "a task's score is the mean over its languages (QA: (EM + F1) / 2 per language), "
             f"XTREME the unweighted mean of the {n} task(s) present (of XTREME's nine), a "
@@ -79,12 +83,12 @@ def plots_section(pngs: list[str]) -> list[str]:
 
 
 def render(study: Study, checks: list[Check], encoder: str, seeds: list[int],
-           notes: list[str], pngs: list[str]) -> str:
-    """The whole results.md."""
-    lines = header(study, encoder, seeds)
+           notes: list[str], pngs: list[str], source: str = "synthetic") -> str:
+    """The whole results.md of a study on ``source`` data (``data.source``)."""
+    lines = header(study, encoder, seeds, source)
     lines += matrix(study, study.est, "Scores: intermediate task x target",
                     study.intermediates)
-    lines += paper.section([t.name for t in study.targets])
+    lines += paper.section([t.name for t in study.targets], source)
     if study.baseline:
         lines += matrix(study, study.gain, "Gain over no intermediate task (`none`)",
                         [i for i in study.intermediates if i != study.baseline], signed=True)

@@ -213,6 +213,19 @@ def fine_tune_all(pool: ProcessPoolExecutor | None, jobs: list[Recipe], *args
     return scores
 
 
+def log_datasets(jobs: list[Recipe], targets: list[str], data_dir: Path, params) -> None:
+    """The files the stage trains on, scores and selects models on, as MLflow datasets."""
+    tracking.log_datasets([task_file(data_dir, job.train_task, "train", "en") for job in jobs],
+                          "training", data_dir)
+    scored = set()
+    for target in targets:
+        spec = FINETUNE_TARGETS[target]
+        scored |= {(spec.name, spec.eval_split, lang) for lang in languages_of(params, target)}
+        scored.add((*spec.selected_on, "en"))
+    tracking.log_datasets([task_file(data_dir, *key) for key in sorted(scored)], "evaluation",
+                          data_dir)
+
+
 def main(argv=None) -> None:
     def add(p):
         p.add_argument("--intermediate", required=True, help="intermediate task or 'none'")
@@ -242,6 +255,7 @@ def main(argv=None) -> None:
     with worker_pool(len(jobs)) as pool, \
             tracking.stage_run(params, "finetune", f"finetune-{name}", run_params), \
             publish(args.out) as tmp:
+        log_datasets(jobs, targets, args.data, params)
         scores = fine_tune_all(pool, jobs, args.model, model_hash, args.data, tmp, params,
                                args.intermediate, args.seed)
         for target in targets:

@@ -11,7 +11,7 @@ from transformers import AutoModelForMaskedLM
 
 from xstilts import tracking
 from xstilts.data.features import encode, load_records
-from xstilts.data.files import publish, read_lines, write_json
+from xstilts.data.files import publish, read_lines, task_file, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import TaskModel, load_encoder
 from xstilts.stages.cli import parse, run
@@ -121,6 +121,10 @@ def main(argv=None) -> None:
     with tracking.stage_run(params, "intermediate", f"intermediate-{args.task}-s{args.seed}",
                             run_params):
         metrics = {}
+        tracking.log_datasets([task_file(args.data, s.name, "train", lang) for s in specs
+                               for lang in languages], "training", args.data)
+        tracking.log_datasets([task_file(args.data, s.name, "validation", "en") for s in specs],
+                              "evaluation", args.data)
         if specs:
             mlm = None
             if inter.mlm_weight > 0:

@@ -1,6 +1,9 @@
 """Stage `report`: the study's tables, plots and checks from every cell's metrics file.
 
-Writes into ``--out`` (replaced as a whole, atomically):
+Writes into ``--out`` (replaced as a whole, atomically; what other commands wrote there, such
+as ``compare``, stays):
+- ``headline.json``: the study's headline metrics (DVC metrics that ``dvc exp show`` leads
+  with; also logged on the MLflow run ``report``, which ends the experiment-level run);
 - ``results.md``: the matrix intermediate task x target with XTREME and group scores, the
   paper's real-data numbers beside it, gains over no intermediate task, cross-lingual gaps,
   per-language tables per target and the checks, each with its value;
@@ -14,6 +17,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from xstilts import tracking
 from xstilts.data.files import publish, write_json
 from xstilts.report import export, plots, tables
 from xstilts.report.analysis import analyse
@@ -50,14 +54,24 @@ def main(argv=None) -> None:
         raise SystemExit("error: no target of params.yaml is in the task registry")
     study = analyse(targets, params.intermediate.tasks, distance)
     checks = run_checks(study)
-    # reports/ also holds what other commands write there, such as compare's reports/compare.
-    with publish(args.out, keep_others=True) as tmp:
+    headline = export.headline(study)
+    run_params = {"encoder": params.encoder, "seeds": params.seeds,
+                  "intermediate": params.intermediate.tasks,
+                  "targets": [*params.finetune.targets, *params.eval.retrieval_tasks],
+                  "setup": tracking.setup_key(params),
+                  "encoder_setup": tracking.encoder_key(params)}
+    with tracking.report_run(params, run_params), \
+            publish(args.out, keep_others=True) as tmp:
         pngs = plots.draw_all(study, tmp / "plots")
-        markdown = tables.render(study, checks, params.encoder, params.seeds, notes, pngs)
+        markdown = tables.render(study, checks, params.encoder, params.seeds, notes, pngs,
+                                 params.data.source)
         (tmp / "results.md").write_text(markdown + "\n")
+        write_json(tmp / "headline.json", headline)
         write_json(tmp / "summary.json", export.summary(study, checks))
         export.write_csv(tmp / "matrix.csv", export.matrix_rows(study))
         export.write_csv(tmp / "xtreme.csv", export.xtreme_rows(study))
+        tracking.log_metrics(headline)
+        tracking.log_artifacts(tmp)  # only what this report wrote: compare's files stay out
     print(markdown)
 
 

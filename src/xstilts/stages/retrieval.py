@@ -56,6 +56,9 @@ def main(argv=None) -> None:
                                     {"intermediate": inter, "seed": seed,
                                      "encoder": params.encoder,
                                      "eval": params.eval.model_dump()}):
+                tracking.log_datasets([f for task in params.eval.retrieval_tasks
+                                       for f in sorted((args.data / task).glob("*.jsonl"))],
+                                      "evaluation", args.data)
                 metrics = score_checkpoint(args.models / name, args.data, params)
                 tracking.log_metrics(metrics)
             write_json(tmp / f"{name}.json", {"intermediate": inter, "seed": seed,
