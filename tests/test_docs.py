@@ -109,27 +109,30 @@ def test_no_measured_figures_outside_results_and_notes():
                 offences.append(f"{page.relative_to(ROOT)}:{number}: {figure} in: {line.strip()}")
     assert not offences, (
         "measured figures belong in docs/results/ (generated) or a dated note in docs/notes/; "
-        "params and commands go in `inline code`; fixed facts in ALLOWED:\n"
-        + "\n".join(offences))
+        "params and commands go in `inline code`; fixed facts in ALLOWED:\n" + "\n".join(offences)
+    )
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("the matrix took 26.3 min", 2),  # a decimal, and a number with a unit
-    ("about 1.4x faster", 2),
-    ("gains 4 points", 1),
-    ("71 of 72 cells", 1),
-    ("English ended at 52-60", 1),
-    ("4.4 ± 3.5", 3),
-    ("CLIP reduces the gap by X ± Y points", 0),
-    ("17 A100-hours per seed", 1),
-    ("Python ≥ 3.10, torch 2.14.1 with torchvision 0.29.1", 0),
-    ("SQuAD v1.1 and SQuAD v2", 0),
-    ("a 95 % confidence interval", 0),
-    ("`world.code_switch: 0.6` of the lines", 0),
-    ("see [notes](notes/2026-12-07-speed-cpu.md)", 0),
-    ("layer 7 of mBERT's 12, 13 of XLM-R Large's 24", 0),
-    ("phases 1-3 and 2 + 3, a note of 2026-12-07", 0),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("the matrix took 26.3 min", 2),  # a decimal, and a number with a unit
+        ("about 1.4x faster", 2),
+        ("gains 4 points", 1),
+        ("71 of 72 cells", 1),
+        ("English ended at 52-60", 1),
+        ("4.4 ± 3.5", 3),
+        ("CLIP reduces the gap by X ± Y points", 0),
+        ("17 A100-hours per seed", 1),
+        ("Python ≥ 3.10, torch 2.14.1 with torchvision 0.29.1", 0),
+        ("SQuAD v1.1 and SQuAD v2", 0),
+        ("a 95 % confidence interval", 0),
+        ("`world.code_switch: 0.6` of the lines", 0),
+        ("see [notes](notes/2026-12-07-speed-cpu.md)", 0),
+        ("layer 7 of mBERT's 12, 13 of XLM-R Large's 24", 0),
+        ("phases 1-3 and 2 + 3, a note of 2026-12-07", 0),
+    ],
+)
 def test_figure_patterns(line, expected):
     assert len(figures_in(line)) == expected, figures_in(line)
 
@@ -141,18 +144,23 @@ def test_prose_lines_skip_code_and_generated_blocks():
 
 def test_readme_is_short():
     chars = len(README.read_text(encoding="utf-8"))
-    assert chars <= README_MAX_CHARS, f"README.md has {chars} characters (at most {README_MAX_CHARS})"
+    assert chars <= README_MAX_CHARS, f"README.md: {chars} characters, at most {README_MAX_CHARS}"
 
 
 def test_readme_has_the_quick_start_and_generated_blocks_in_order():
     text = README.read_text(encoding="utf-8")
-    markers = ["<!-- quick-start -->", "<!-- /quick-start -->", "<!-- results:quick -->",
-               "<!-- /results:quick -->", "<!-- compare-experiments -->",
-               "<!-- /compare-experiments -->"]
+    markers = [
+        "<!-- quick-start -->",
+        "<!-- /quick-start -->",
+        "<!-- results:quick -->",
+        "<!-- /results:quick -->",
+        "<!-- compare-experiments -->",
+        "<!-- /compare-experiments -->",
+    ]
     positions = [text.find(m) for m in markers]
     assert -1 not in positions, [m for m, p in zip(markers, positions) if p == -1]
     assert positions == sorted(positions), "markers out of order"
-    quick = text[positions[0]:positions[1]]
+    quick = text[positions[0] : positions[1]]
     block = re.search(r"```bash\n(.*?)```", quick, re.S)
     assert block, "the quick-start markers must hold one ```bash block"
     assert "dvc exp run" in block.group(1) and "cat reports/results.md" in block.group(1)
@@ -178,7 +186,8 @@ def relative_links() -> list[tuple[Path, int, Path, str]]:
                 path, _, anchor = target.partition("#")
                 if re.match(r"^[a-z][a-z0-9+.-]*:", path):  # URLs
                     continue
-                links.append((page, number, (page.parent / path).resolve() if path else page, anchor))
+                resolved = (page.parent / path).resolve() if path else page
+                links.append((page, number, resolved, anchor))
     return links
 
 
@@ -195,28 +204,33 @@ def anchors(page: Path) -> set[str]:
 
 
 def test_relative_links_point_to_files():
-    missing = [f"{page.relative_to(ROOT)}:{number}: {target.relative_to(ROOT)}"
-               for page, number, target, _ in relative_links()
-               if not target.exists() and GENERATED not in [target, *target.parents]]
+    missing = [
+        f"{page.relative_to(ROOT)}:{number}: {target.relative_to(ROOT)}"
+        for page, number, target, _ in relative_links()
+        if not target.exists() and GENERATED not in [target, *target.parents]
+    ]
     assert not missing, "links to missing files:\n" + "\n".join(missing)
 
 
 def test_links_into_generated_results_point_to_files():
     # docs/results/ is written by `python -m xstilts.publish`; until it has published, links
     # into it cannot resolve. Every other link is checked by the test above.
-    missing = [f"{page.relative_to(ROOT)}:{number}: {target.relative_to(ROOT)}"
-               for page, number, target, _ in relative_links()
-               if GENERATED in [target, *target.parents] and not target.exists()]
+    missing = [
+        f"{page.relative_to(ROOT)}:{number}: {target.relative_to(ROOT)}"
+        for page, number, target, _ in relative_links()
+        if GENERATED in [target, *target.parents] and not target.exists()
+    ]
     if missing and not GENERATED.exists():
         pytest.skip("docs/results/ not generated yet: " + "; ".join(missing))
     assert not missing, "links to missing generated results:\n" + "\n".join(missing)
 
 
 def test_links_to_headings_point_to_headings():
-    broken = [f"{page.relative_to(ROOT)}:{number}: #{anchor} in {target.relative_to(ROOT)}"
-              for page, number, target, anchor in relative_links()
-              if anchor and target.suffix == ".md" and target.exists()
-              and anchor not in anchors(target)]
+    broken = [
+        f"{page.relative_to(ROOT)}:{number}: #{anchor} in {target.relative_to(ROOT)}"
+        for page, number, target, anchor in relative_links()
+        if anchor and target.suffix == ".md" and target.exists() and anchor not in anchors(target)
+    ]
     assert not broken, "links to headings that do not exist:\n" + "\n".join(broken)
 
 
