@@ -78,6 +78,22 @@ def xtreme_rows(study: Study) -> list[dict]:
             for i in study.intermediates]
 
 
+def gap_rows(study: Study) -> list[dict]:
+    """The drop from English of every language of every cell scored in English, against the
+    language's designed distance: the long table of the gap-vs-distance plot."""
+    rows = []
+    for t in study.targets:
+        if "en" not in t.languages:
+            continue
+        for inter, cell in study.cells[t.name].items():
+            en = cell.languages["en"].mean
+            rows += [{"cell": f"{t.name}/{inter}", "target": t.name, "intermediate": inter,
+                      "language": lang, "distance": _r(study.distance[lang]),
+                      "drop": _r(en - cell.languages[lang].mean)}
+                     for lang in t.languages if lang != "en"]
+    return rows
+
+
 def write_csv(path: Path, rows: list[dict]) -> None:
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))

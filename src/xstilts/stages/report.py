@@ -8,7 +8,7 @@ as ``compare``, stays):
   paper's real-data numbers beside it, gains over no intermediate task, cross-lingual gaps,
   per-language tables per target and the checks, each with its value;
 - ``summary.json``: DVC metrics (``dvc metrics diff``, ``dvc exp show``);
-- ``matrix.csv``, ``xtreme.csv``: DVC plot data (``dvc plots diff``);
+- ``matrix.csv``, ``xtreme.csv``, ``gap_distance.csv``: DVC plot data (``dvc plots diff``);
 - ``plots/*.png``: per-language bars, heatmaps of the matrix, drop vs language distance.
 With several seeds every number is a mean with its 95% confidence interval (Student's t).
 """
@@ -70,6 +70,8 @@ def main(argv=None) -> None:
         write_json(tmp / "summary.json", export.summary(study, checks))
         export.write_csv(tmp / "matrix.csv", export.matrix_rows(study))
         export.write_csv(tmp / "xtreme.csv", export.xtreme_rows(study))
+        if gap_rows := export.gap_rows(study):
+            export.write_csv(tmp / "gap_distance.csv", gap_rows)
         tracking.log_metrics(headline)
         tracking.log_artifacts(tmp)  # only what this report wrote: compare's files stay out
     print(markdown)
