@@ -26,7 +26,7 @@ import torch
 from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
 
 from xstilts.train.batching import BucketBatcher
-from xstilts.train.loop import LoopConfig, train
+from xstilts.train.loop import LoopConfig, Loss, train
 
 CARD_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense, no sparsity
 
@@ -103,7 +103,7 @@ def main() -> None:
     model = XLMRobertaForSequenceClassification(config).to(device)
     batcher = BucketBatcher(synthetic_batches(args.batch * args.steps, args.vocab, args.lengths),
                             args.batch, seed=0, pad_id=1)
-    loss = lambda m, b: {"loss": m(**b).loss}  # noqa: E731
+    loss = lambda m, b: Loss(m(**b).loss)  # noqa: E731
     if args.compile_mode:  # the loop compiles with the default mode; other modes here
         model = torch.compile(model, mode=args.compile_mode)
     cfg = LoopConfig(steps=args.steps, lr=1e-4, bf16=args.bf16, log_every=args.steps,

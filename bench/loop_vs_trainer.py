@@ -35,7 +35,7 @@ from transformers import (
 from xstilts.tasks import NLI_LABELS
 from xstilts.tokenization import train_tokenizer
 from xstilts.train.batching import BucketBatcher
-from xstilts.train.loop import LoopConfig, train
+from xstilts.train.loop import LoopConfig, Loss, train
 from xstilts.world import datasets
 from xstilts.world.languages import DEFAULT_LANGUAGES, World
 
@@ -100,7 +100,7 @@ def run_ours(tokenizer, pairs, labels, config, steps, batch, bf16) -> float:
     cfg = LoopConfig(steps=steps, lr=1e-4, warmup_ratio=0.1, bf16=bf16, log_every=steps,
                      max_grad_norm=1.0)
     start = time.perf_counter()
-    train(model, lambda m, b: {"loss": m(**b).loss}, batcher.batch, cfg)
+    train(model, lambda m, b: Loss(m(**b).loss), batcher.batch, cfg)
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     return steps * batch / (time.perf_counter() - start)

@@ -13,9 +13,10 @@ from transformers import (
     XLMRobertaForTokenClassification,
 )
 
+from xstilts import ranks
 from xstilts.train import distributed
 from xstilts.train.batching import BucketBatcher
-from xstilts.train.loop import LoopConfig, train
+from xstilts.train.loop import LoopConfig, Loss, train
 
 
 def main(out: str, resume: str, kinds: str = "classify,tag") -> None:
@@ -43,17 +44,17 @@ def train_one(kind: str, out: Path, resume: Path) -> None:
                                                 else -100 for t in i]} for i in ids]
 
         def loss_fn(m, b):
-            return {"loss": m(**b).loss, "tokens": (b["labels"] != -100).sum()}
+            return Loss(m(**b).loss, tokens=(b["labels"] != -100).sum())
     else:
         model = XLMRobertaForSequenceClassification(config)
         examples = [{"input_ids": i, "labels": n % 3} for i, n in zip(ids, lengths)]
 
         def loss_fn(m, b):
-            return {"loss": m(**b).loss}
+            return Loss(m(**b).loss)
     batcher = BucketBatcher(examples, 8, seed=0, pad_id=1)
     cfg = LoopConfig(steps=24, lr=1e-3, checkpoint_every=6, log_every=6)
     final = train(model, loss_fn, batcher.batch, cfg, resume_dir=resume)
-    if distributed.is_main():
+    if ranks.is_main():
         torch.save({"state": model.state_dict(), "loss": final["loss"]}, out)
 
 

@@ -13,7 +13,7 @@ from xstilts.models.task_model import TaskModel
 from xstilts.train import checkpoint
 from xstilts.train.batching import BucketBatcher, collate
 from xstilts.train.checkpoint import CheckpointError
-from xstilts.train.loop import LoopConfig, NonFiniteLoss, train
+from xstilts.train.loop import LoopConfig, Loss, NonFiniteLoss, train
 from xstilts.train.objectives import task_loss
 
 PAD = 1
@@ -163,7 +163,7 @@ def test_each_process_resumes_with_its_own_generators(tmp_path, monkeypatch):
     torch.manual_seed(1)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    monkeypatch.setattr(checkpoint.distributed, "rank", lambda: 1)
+    monkeypatch.setattr(checkpoint.ranks, "rank", lambda: 1)
     checkpoint.load_latest(tmp_path, tiny_model())
     assert torch.equal(torch.rand(3), expected)
 
@@ -191,7 +191,7 @@ def test_nan_loss_raises_non_finite_loss(tmp_path):
     batcher = BucketBatcher(examples(12), batch_size=4, seed=0, pad_id=PAD)
 
     def nan_loss(model, batch):
-        return {"loss": model("nli", batch)["loss"] * float("nan")}
+        return Loss(model("nli", batch)["loss"] * float("nan"))
 
     cfg = LoopConfig(steps=5, lr=1e-3, log_every=2)
     with pytest.raises(NonFiniteLoss, match="at step 2"):

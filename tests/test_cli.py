@@ -11,7 +11,7 @@ from xstilts.stages.cli import run
 from xstilts.tracking import TrackingError
 
 
-@pytest.mark.parametrize("stage", ["generate", "captions", "report", "download"])
+@pytest.mark.parametrize("stage", ["params", "generate", "captions", "report"])
 def test_stages_that_train_nothing_do_not_import_torch(stage, tmp_path):
     # Nor when they write their outputs, which only rank 0 does under torchrun.
     code = (f"import sys, xstilts.stages.{stage}\n"

@@ -46,8 +46,9 @@ def test_two_gloo_processes_match_one_process(tmp_path):
 
 RANK_MASKS = """
 import torch
+from xstilts import ranks
 from xstilts.train import distributed
-from xstilts.train.loop import LoopConfig, train
+from xstilts.train.loop import Loss, LoopConfig, train
 
 distributed.init()
 torch.set_num_threads(1)
@@ -57,11 +58,11 @@ seen = []
 def loss(net, batch):
     out = net(torch.ones(len(batch["input_ids"]), 8))
     seen.append((out == 0).flatten().tolist())
-    return {"loss": out.sum()}
+    return Loss(out.sum())
 
 train(model, loss, lambda step: {"input_ids": torch.ones(4, 3)}, LoopConfig(steps=1, lr=0.1))
 masks = distributed.gather(seen[0])
-if distributed.is_main():
+if ranks.is_main():
     print("same" if masks[0] == masks[1] else "different")
 """
 
@@ -83,8 +84,9 @@ EMPTY_SHARD = """
 import sys
 import torch
 import torch.nn.functional as F
+from xstilts import ranks
 from xstilts.train import distributed
-from xstilts.train.loop import LoopConfig, train
+from xstilts.train.loop import Loss, LoopConfig, train
 
 distributed.init()
 torch.set_num_threads(1)
@@ -97,12 +99,12 @@ labels[2:] = -100  # the second half of every global batch tags nothing
 
 def loss(net, batch):
     logits = net(batch["inputs"])
-    return {"loss": F.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten()),
-            "tokens": (batch["labels"] != -100).sum()}
+    return Loss(F.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten()),
+                tokens=(batch["labels"] != -100).sum())
 
 final = train(model, loss, lambda step: {"inputs": inputs, "labels": labels},
               LoopConfig(steps=3, lr=0.1, log_every=1))
-if distributed.is_main():
+if ranks.is_main():
     torch.save({"state": model.state_dict(), "loss": final["loss"]}, sys.argv[1])
 """
 

@@ -28,6 +28,7 @@ from transformers import (
 )
 
 from xstilts.config import Params
+from xstilts.data import download as download_stage
 from xstilts.data.features import encode, load_records
 from xstilts.data.files import task_file
 from xstilts.data.hub import (
@@ -48,7 +49,6 @@ from xstilts.data.hub_tasks import HUB_TASKS, LANGUAGES, PARQUET_EXPORT, proxy_d
 from xstilts.eval.zero_shot import evaluate_bucc, evaluate_retrieval, score_records
 from xstilts.models.hub import fetch_encoder
 from xstilts.models.task_model import TaskModel, load_encoder
-from xstilts.stages import download as download_stage
 from xstilts.tasks import (
     BUCC,
     FINETUNE_TARGETS,
@@ -603,12 +603,6 @@ def test_failure_midway_leaves_the_previous_download(hub, monkeypatch, tmp_path)
                                     check=lambda **_: None)
     assert [p.name for p in out.iterdir()] == ["previous.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["hf"]
-
-
-def test_download_stage_refuses_the_synthetic_source(tmp_path, monkeypatch):
-    monkeypatch.chdir(Path(__file__).parents[1])
-    with pytest.raises(SystemExit, match="generate"):
-        download_stage.main(["--out", str(tmp_path / "hf")])
 
 
 # --- encoders ---------------------------------------------------------------------------------

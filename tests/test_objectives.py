@@ -40,9 +40,9 @@ def test_masked_lm_objective_runs_on_the_sparse_model():
     ids = torch.randint(4, 50, (4, 20))
     out = masked_lm(mask_id=3, vocab_size=50, mask_prob=0.5)(
         SparseMLM(tiny_mlm()), {"input_ids": ids, "attention_mask": torch.ones_like(ids)})
-    assert torch.isfinite(out["loss"]) and out["loss"].item() > 0
+    assert torch.isfinite(out.value) and out.value.item() > 0
     # The count DDP weighs a shard by: about half of the 80 tokens are predicted.
-    assert 20 < out["tokens"].item() < 60
+    assert 20 < out.tokens.item() < 60
 
 
 def test_task_losses_count_tokens_for_tags_only():
@@ -53,5 +53,5 @@ def test_task_losses_count_tokens_for_tags_only():
             return {"loss": torch.tensor(1.0)}
 
     tags = {"labels": torch.tensor([[0, -100, 2], [1, 1, -100]])}
-    assert task_loss("udpos")(Head(), tags)["tokens"].item() == 4
-    assert "tokens" not in task_loss("xnli")(Head(), {"labels": torch.tensor([0, 2])})
+    assert task_loss("udpos")(Head(), tags).tokens.item() == 4
+    assert task_loss("xnli")(Head(), {"labels": torch.tensor([0, 2])}).tokens is None

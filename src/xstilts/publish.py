@@ -96,7 +96,7 @@ def machine(root: Path) -> dict[str, str]:
     """What made the numbers: commit, date, CPU, torch, precision and threads."""
     import torch
 
-    from xstilts.stages.common import threads
+    from xstilts.stages.cli import threads
     from xstilts.train.precision import native_bf16, use_bf16
 
     def git(*args: str) -> str:
@@ -146,8 +146,8 @@ def check_profile(root: Path, profile: str) -> None:
 
 def results_section(root: Path) -> list[str]:
     """The finished study's report, headings one level down, plots taken along."""
-    report = (root / "reports" / "results.md").read_text().rstrip().splitlines()
-    lines = [SCORES, ""]
+    report = (root / "reports" / "results.md").read_text().strip().splitlines()
+    lines = [SCORES]
     for line in report[1:]:  # its title is the page's
         lines.append("#" + line if line.startswith("#") else line)
     compare = root / "reports" / "compare" / "clip_vs_xlmr.md"
@@ -188,8 +188,10 @@ def copy_plots(root: Path, target: Path) -> None:
 
 
 def scores_of(text: str) -> str:
-    """The part of a published page that holds scores (timings and stamp aside)."""
-    return text[text.index(SCORES):] if SCORES in text else ""
+    """The part of a published page that holds scores (timings and stamp aside), without
+    blank lines (layout, not scores)."""
+    text = text[text.index(SCORES):] if SCORES in text else ""
+    return "\n".join(line for line in text.splitlines() if line.strip())
 
 
 def readme_block(root: Path, profile_page: Path) -> str:

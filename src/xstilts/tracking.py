@@ -25,10 +25,10 @@ from pathlib import Path
 import yaml
 from filelock import FileLock
 
+from xstilts import ranks
 from xstilts.config import Params, ParamsError, load_params
 from xstilts.data.files import process_ended
 from xstilts.errors import StageError
-from xstilts.train import distributed
 
 PARENT_TAG = "xstilts.experiment"
 HOST_TAG, PID_TAG = "xstilts.host", "xstilts.pid"  # which process a RUNNING run belongs to
@@ -132,7 +132,7 @@ def stage_run(params: Params, stage: str, run_name: str, log_params: dict):
     """An MLflow run for one stage execution, nested under the experiment-level run."""
     import mlflow
 
-    if not distributed.is_main():  # under torchrun, rank 0 alone records the run
+    if not ranks.is_main():  # under torchrun, rank 0 alone records the run
         _lost.append(_NOT_MAIN)
         yield None
         return

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
+from xstilts import ranks
 from xstilts.errors import StageError
-from xstilts.train import distributed
 
 
 class DataFileError(StageError, ValueError):
@@ -123,7 +123,7 @@ def publish(final: Path, keep_others: bool = False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if not distributed.is_main():
+    if not ranks.is_main():
         shutil.rmtree(tmp, ignore_errors=True)
         return
     if keep_others and final.is_dir():
@@ -141,7 +141,7 @@ def publish(final: Path, keep_others: bool = False):
 def write_json(path: Path, obj) -> None:
     """Write JSON atomically (metrics files are read by dvc and by the report); rank 0 only
     under torchrun."""
-    if not distributed.is_main():
+    if not ranks.is_main():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(path)

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from xstilts import ranks
 from xstilts.config import Params, ParamsError, load_params
 from xstilts.errors import StageError
 from xstilts.train import distributed
@@ -25,6 +26,9 @@ def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Pa
         add_args(parser)
     args = parser.parse_args(argv)
     if "torch" in sys.modules:  # a stage that trains or scores models
+        import torch
+
+        torch.set_num_threads(threads())  # once, at the start of the process
         quiet_libraries()
         distributed.init()  # under torchrun: join the process group
     try:
@@ -32,6 +36,13 @@ def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Pa
     except ParamsError as err:
         sys.exit(f"error: {err}")
     return args, params
+
+
+def threads() -> int:
+    """Threads of a stage's process: ``XSTILTS_THREADS``, or one per core up to eight (small
+    models on a few cores: more threads than cores only adds contention). Several stages on
+    one machine (``dvc queue start -j 2``) want ``XSTILTS_THREADS=1``."""
+    return int(os.environ.get("XSTILTS_THREADS", min(os.cpu_count() or 1, 8)))
 
 
 def quiet_libraries() -> None:
@@ -59,7 +70,7 @@ def run(main) -> None:
     start = time.perf_counter()
     # Under torchrun every rank runs the stage; rank 0 reports it, the others' summaries
     # would repeat it line for line. Their errors (stderr) still show.
-    rank = distributed.rank()
+    rank = ranks.rank()
     quiet = open(os.devnull, "w") if rank else contextlib.nullcontext(sys.stdout)
     try:
         with quiet as out, contextlib.redirect_stdout(out):

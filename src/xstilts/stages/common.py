@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from xstilts.config import Params, TrainParams
+from xstilts.stages.cli import threads
 from xstilts.tracking import repo_root
 from xstilts.train import distributed
 from xstilts.train.loop import LoopConfig
@@ -19,13 +20,6 @@ from xstilts.train.precision import native_bf16, use_bf16
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)
-    torch.set_num_threads(threads())
-
-
-def threads() -> int:
-    """Threads of one process. Small models on a few cores: more threads than cores only
-    adds contention."""
-    return int(os.environ.get("XSTILTS_THREADS", min(os.cpu_count() or 1, 8)))
 
 
 def worker_count(jobs: int) -> int:

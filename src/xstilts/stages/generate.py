@@ -1,5 +1,5 @@
 """Stage `generate`: the offline world's corpora and task files, from the world seed
-(with ``data.source: hf``, the hub's files in the same layout: see stages/download.py).
+(with ``data.source: hf``, the hub's files in the same layout: see data/download.py).
 
 Writes ``<out>/languages.json``, ``<out>/corpus/<lang>.txt`` and
 ``<out>/<task>/<split>.<lang>.jsonl`` for every task in the registry.
@@ -54,13 +54,25 @@ def main(argv=None) -> None:
     args, params = parse(__doc__, argv, lambda p: p.add_argument("--out", type=Path,
                                                                  required=True))
     if params.data.source == "hf":  # real mode: the hub's files, in this stage's layout
-        from xstilts.stages.download import main as download_main
-        return download_main(argv)
+        download_real(args.out, params)
+        return
     world = World(tuple(LANGUAGES_BY_CODE[c] for c in params.data.languages), params.world.seed)
     with publish(args.out) as tmp:
         counts = generate(tmp, world, params.world, params.intermediate.translated)
         write_json(tmp / "manifest.json", counts)
     print(f"generate: wrote {len(counts)} files for {len(world.codes)} languages to {args.out}")
+
+
+def download_real(out: Path, params) -> None:
+    from xstilts.data.download import run_download
+    from xstilts.data.hub import HubError
+
+    try:
+        counts = run_download(out, params)
+    except HubError as err:
+        raise SystemExit(f"error: {err}") from None
+    print(f"generate: downloaded {len(counts)} files for {len(params.data.languages)} "
+          f"languages to {out}")
 
 
 if __name__ == "__main__":

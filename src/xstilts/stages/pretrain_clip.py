@@ -42,7 +42,7 @@ from xstilts.models import clip
 from xstilts.stages.cli import parse, run
 from xstilts.stages.common import device, fingerprint, loop_config, resume_dir, seed_everything
 from xstilts.train import distributed
-from xstilts.train.loop import train
+from xstilts.train.loop import Loss, train
 from xstilts.world.images import load_caption_dataset
 
 CAPTIONS_PER_IMAGE = ClipParams().captions_per_image  # train_clip's default
@@ -80,7 +80,7 @@ class CaptionBatcher:
         return {"images": self.images[idx], "texts": texts[:, :, :keep].contiguous()}
 
 
-def clip_objective() -> Callable[[torch.nn.Module, dict], dict[str, torch.Tensor]]:
+def clip_objective() -> Callable[[torch.nn.Module, dict], Loss]:
     """loss_fn for the project loop: ClipLoss per caption slot, averaged."""
     loss = ClipLoss()
 
@@ -92,7 +92,7 @@ def clip_objective() -> Callable[[torch.nn.Module, dict], dict[str, torch.Tensor
         texts = model.encode_text(batch["texts"].view(k * b, t), normalize=True).view(k, b, -1)
         scale = model.logit_scale.exp()
         total = sum(loss(images, texts[i], scale) for i in range(k)) / k
-        return {"loss": total, "temperature": 1.0 / scale.detach()}
+        return Loss(total, logs={"temperature": 1.0 / scale.detach()})
 
     return loss_fn
 

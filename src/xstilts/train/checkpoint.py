@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_model, save_model
 
+from xstilts import ranks
 from xstilts.data.files import left_by_ended_run, remove
 from xstilts.errors import StageError
-from xstilts.train import distributed
 
 
 class CheckpointError(StageError, RuntimeError):
@@ -67,7 +67,7 @@ def load_latest(directory: Path, model: torch.nn.Module) -> dict | None:
                               f"delete {directory} to start this stage afresh") from err
     rng = state.pop("rng")
     # A list per rank; one process's dict in checkpoints written before there was one each.
-    _set_rng_state(rng[distributed.rank()] if isinstance(rng, list) else rng)
+    _set_rng_state(rng[ranks.rank()] if isinstance(rng, list) else rng)
     return state
 
 

@@ -5,16 +5,17 @@ Under ``torchrun --nproc_per_node N`` every process builds the same global batch
 gradients, so N processes train like one process with the same effective batch. NCCL on GPUs,
 gloo on CPUs. Without torchrun's environment nothing here does anything.
 
-torch is imported where it is used: the stages that train nothing ask ``is_main()`` before
-writing files, and must not pay torch's import (seconds) for it.
+torch is imported where it is used; which process this is comes from ``xstilts.ranks``.
 """
 
 import os
 
+from xstilts.ranks import world_size
+
 
 def init() -> bool:
     """Join the process group torchrun describes; True when running distributed."""
-    if _world_size() <= 1:
+    if world_size() <= 1:
         return False
     import torch
     import torch.distributed as dist
@@ -27,26 +28,12 @@ def init() -> bool:
     return True
 
 
-def _world_size() -> int:
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
 def active() -> bool:
-    if _world_size() <= 1:
+    if world_size() <= 1:
         return False
     import torch.distributed as dist
 
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-
-
-def rank() -> int:
-    """torchrun's RANK for every process it starts (the process group's rank once joined)."""
-    return int(os.environ.get("RANK", "0")) if _world_size() > 1 else 0
-
-
-def is_main() -> bool:
-    """Only rank 0 writes checkpoints, outputs and tracking records."""
-    return rank() == 0
 
 
 def barrier() -> None:

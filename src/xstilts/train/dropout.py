@@ -11,10 +11,11 @@ masks. On other devices nothing changes: their dropout is already cheap.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 import torch
 from torch import nn
-from transformers import AttentionInterface
+from transformers import AttentionInterface, PreTrainedModel
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
@@ -54,8 +55,11 @@ def _attention(module, query, key, value, attention_mask, dropout: float = 0.0,
     return torch.matmul(weights, value).transpose(1, 2).contiguous(), None
 
 
-AttentionInterface.register(ATTENTION, _attention)
-AttentionMaskInterface.register(ATTENTION, sdpa_mask)
+@cache
+def _register() -> None:
+    """Make the attention above known to transformers under ``ATTENTION``, on first use."""
+    AttentionInterface.register(ATTENTION, _attention)
+    AttentionMaskInterface.register(ATTENTION, sdpa_mask)
 
 
 @contextmanager
@@ -65,20 +69,24 @@ def cheap_cpu_dropout(model: nn.Module) -> Iterator[None]:
     if next(model.parameters()).device.type != "cpu":
         yield
         return
+    _register()
     swapped = []
     for parent in list(model.modules()):
         for name, child in parent.named_children():
             if type(child) is nn.Dropout and child.p > 0:
                 setattr(parent, name, Dropout(child.p, child.inplace))
                 swapped.append((parent, name, child))
-    configs = {id(m.config): m.config for m in model.modules()
-               if getattr(getattr(m, "config", None), "_attn_implementation", None) == "sdpa"}
-    for config in configs.values():
-        config._attn_implementation_internal = ATTENTION
+    # The outermost transformers models on SDPA (a CLIP's text tower, a task model's encoder).
+    encoders = [m for m in model.modules() if isinstance(m, PreTrainedModel)
+                and m.config._attn_implementation == "sdpa"]
+    encoders = [m for m in encoders if not any(m is not o and m in set(o.modules())
+                                               for o in encoders)]
+    for encoder in encoders:
+        encoder.set_attn_implementation(ATTENTION)
     try:
         yield
     finally:
         for parent, name, child in swapped:
             setattr(parent, name, child)
-        for config in configs.values():
-            config._attn_implementation_internal = "sdpa"
+        for encoder in encoders:
+            encoder.set_attn_implementation("sdpa")

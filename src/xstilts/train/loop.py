@@ -1,26 +1,39 @@
 """The one training loop of every phase: pretraining, intermediate tasks, fine-tuning, CLIP.
 
-A phase supplies a model, a ``loss_fn(model, batch) -> dict`` whose ``"loss"`` is optimised
-(other entries are logged), and a ``batch(step)`` function. The loop owns AdamW, warmup and
-linear decay, gradient accumulation, clipping, bf16 autocast, checkpoints and resume, and
-cheap dropout masks on CPU.
+A phase supplies a model, a ``loss_fn(model, batch) -> Loss`` and a ``batch(step)``
+function. The loop owns AdamW, warmup and linear decay, gradient accumulation, clipping, bf16
+autocast, checkpoints and resume, and cheap dropout masks on CPU.
 """
 
 import math
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
+from xstilts import ranks
 from xstilts.errors import StageError
 from xstilts.train import checkpoint, distributed
 from xstilts.train.dropout import cheap_cpu_dropout
 
-LossFn = Callable[[torch.nn.Module, dict], dict[str, torch.Tensor]]
+
+@dataclass
+class Loss:
+    """What an objective returns for a batch: ``value`` is optimised and logged as "loss";
+    ``tokens``, for a loss that is a mean over tokens, is their count, by which each DDP
+    process's shard is weighed (``distributed.token_weight``); ``logs`` are logged beside
+    it (scalars)."""
+
+    value: torch.Tensor
+    tokens: torch.Tensor | None = None
+    logs: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+LossFn = Callable[[torch.nn.Module, dict], Loss]
 
 
 class NonFiniteLoss(StageError, RuntimeError):
@@ -79,7 +92,7 @@ def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict]
     # Each process draws its own dropout and masking noise: shards of one global batch have
     # the same shape, so one seed would give every shard the same masks. Rank 0 (and a
     # single process) keeps the seed itself.
-    torch.manual_seed(cfg.seed + distributed.rank())
+    torch.manual_seed(cfg.seed + ranks.rank())
     model.train()
     net = torch.compile(model) if cfg.compile else model
     if distributed.active():
@@ -100,28 +113,26 @@ def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict]
         # The running loss window too, so the logged losses match an uninterrupted run.
         totals = {k: v.to(device) for k, v in state["loss_totals"].items()}
         window = state["window"]
-        if distributed.is_main():
+        if ranks.is_main():
             print(f"resuming from the checkpoint of step {start} in {resume_dir}",
                   file=sys.stderr)
     last: dict[str, float] = {}
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps,
-               disable=None if distributed.is_main() else True, desc="train", leave=False)
+               disable=None if ranks.is_main() else True, desc="train", leave=False)
     for step in bar:
         for micro in range(cfg.grad_accum):
             rows = distributed.shard(batch(step * cfg.grad_accum + micro))
             inputs = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
                       for k, v in rows.items()}
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                losses = loss_fn(net, inputs)
-            tokens = losses.pop("tokens", None)
-            if tokens is not None and distributed.active():  # a mean over tokens: weigh
+                out = loss_fn(net, inputs)
+            loss = out.value
+            if out.tokens is not None and distributed.active():  # a mean over tokens: weigh
                 # the shard by its tokens; one without any has a mean of nothing (NaN).
-                loss = torch.where(tokens > 0, losses["loss"], 0.0)
-                losses["loss"] = loss * distributed.token_weight(tokens)
-            (losses["loss"] / cfg.grad_accum).backward()
-            for k, v in losses.items():
-                if v.ndim:  # outputs such as logits ride along; only scalars are logged
-                    continue
+                loss = torch.where(out.tokens > 0, loss, 0.0)
+                loss = loss * distributed.token_weight(out.tokens)
+            (loss / cfg.grad_accum).backward()
+            for k, v in {"loss": loss, **out.logs}.items():
                 totals[k] = totals.get(k, 0.0) + v.detach().float() / cfg.grad_accum
         if cfg.max_grad_norm > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
@@ -143,13 +154,13 @@ def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict]
         if resume_dir is not None and cfg.checkpoint_every and done % cfg.checkpoint_every == 0 \
                 and done < cfg.steps:
             rng = distributed.gather(checkpoint.rng_state())  # every rank's own generators
-            if distributed.is_main():  # one writer; every rank resumes from its file
+            if ranks.is_main():  # one writer; every rank resumes from its file
                 checkpoint.save(resume_dir, done, model, {
                     "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                     "loss_totals": {k: v.cpu() for k, v in totals.items()}, "window": window},
                     rng)
             distributed.barrier()
-    if resume_dir is not None and distributed.is_main():
+    if resume_dir is not None and ranks.is_main():
         shutil.rmtree(resume_dir, ignore_errors=True)  # finished: nothing left to resume
     distributed.barrier()
     model.eval()

@@ -1,9 +1,11 @@
-"""Training objectives: ``loss_fn(model, batch) -> {"loss": ..., ...}`` for the loop. A loss
-that is a mean over tokens also returns their count as ``"tokens"``, so that under DDP each
-shard weighs by its tokens (``distributed.token_weight``)."""
+"""Training objectives: ``loss_fn(model, batch) -> Loss`` for the loop. A loss that is a mean
+over tokens also counts them (``Loss.tokens``), so that under DDP each shard weighs by its
+tokens."""
 
 import torch
 import torch.nn.functional as F
+
+from xstilts.train.loop import Loss
 
 
 class SparseMLM(torch.nn.Module):
@@ -53,8 +55,8 @@ def masked_lm(mask_id: int, vocab_size: int, mask_prob: float, first_regular_id:
         random_ids = torch.randint(first_regular_id, vocab_size, ids.shape, device=ids.device)
         inputs = torch.where(chosen & (roll < 0.8), mask_id, ids)
         inputs = torch.where(chosen & (roll >= 0.8) & (roll < 0.9), random_ids, inputs)
-        return {"loss": model(input_ids=inputs, attention_mask=batch["attention_mask"],
-                              labels=labels), "tokens": chosen.sum()}
+        return Loss(model(input_ids=inputs, attention_mask=batch["attention_mask"],
+                          labels=labels), tokens=chosen.sum())
 
     return loss_fn
 
@@ -65,9 +67,9 @@ def task_loss(task: str | None = None):
 
     def loss_fn(model, batch):
         name = task or batch["task"]
-        out = {"loss": model(name, batch)["loss"]}
-        if batch.get("labels") is not None and batch["labels"].ndim == 2:  # tags: per token
-            out["tokens"] = (batch["labels"] != -100).sum()
-        return out
+        labels = batch.get("labels")
+        per_token = labels is not None and labels.ndim == 2  # tags
+        return Loss(model(name, batch)["loss"],
+                    tokens=(labels != -100).sum() if per_token else None)
 
     return loss_fn

@@ -1,5 +1,6 @@
-"""Stage `download` (real mode, ``data.source: hf``): the XTREME target tasks and the paper's
-intermediate tasks from the Hugging Face hub, in the layout ``generate`` writes.
+"""Real mode's data (``data.source: hf``): the XTREME target tasks and the paper's
+intermediate tasks from the Hugging Face hub, in the layout the offline world is written in
+(the `generate` stage writes one or the other).
 
 Writes ``<out>/<task>/<split>.<lang>.jsonl`` for the tasks and languages of params.yaml,
 ``<out>/languages.json`` (the XTREME languages: name, family, script, and a coarse proxy
@@ -9,13 +10,11 @@ CC-100) and ``<out>/manifest.json``. The hub is checked before any work; the dir
 published atomically, so a failure (no network, a renamed dataset) leaves ``<out>`` as it was.
 """
 
-import sys
 from functools import lru_cache
 from pathlib import Path
 
 from xstilts.data.files import publish, task_file, write_json, write_jsonl
 from xstilts.data.hub import (
-    HubError,
     HubSettings,
     check_hub,
     download,
@@ -25,7 +24,6 @@ from xstilts.data.hub import (
     tasks_for,
 )
 from xstilts.data.hub_tasks import HUB_TASKS, LANGUAGES, proxy_distance
-from xstilts.stages.cli import parse, run
 
 CORPUS_NOTE = ("Real mode (data.source: hf) trains no encoder: phase 0 fetches a released "
                "XLM-R (hub.encoder), pretrained on CC-100. This directory is intentionally "
@@ -80,21 +78,3 @@ def run_download(out: Path, params, *, load=None, check=check_hub,
                          for t in tasks},
             "anli_plus": settings.anli_plus, "max_examples": settings.max_examples})
     return counts
-
-
-def main(argv=None) -> None:
-    args, params = parse(__doc__, argv, lambda p: p.add_argument("--out", type=Path,
-                                                                 required=True))
-    if params.data.source != "hf":
-        sys.exit("error: data.source is 'synthetic': the offline world is written by the "
-                 "`generate` stage; set data.source: hf to download the real study")
-    try:
-        counts = run_download(args.out, params)
-    except HubError as err:
-        sys.exit(f"error: {err}")
-    print(f"download: wrote {len(counts)} files for {len(params.data.languages)} languages "
-          f"to {args.out}")
-
-
-if __name__ == "__main__":
-    run(main)
