@@ -206,8 +206,7 @@ def readme_block(root: Path, profile_page: Path) -> str:
              "| mean gap (en - others) | " + " | ".join(
                  f"{headline[f'gap/{i}']:.1f}" if f"gap/{i}" in headline else ""
                  for i in inters) + " |", "",
-             f"Generated from [{page}]({page}), which states the machine, commit and "
-             "precision, with every table of the run."]
+             f"Generated from [{page}]({page}) by `python -m xstilts.publish quick`."]
     return "\n".join(lines) + "\n"
 
 
