@@ -32,7 +32,8 @@ def write_metrics(path: Path, task: str, metric: str, by_lang: dict[str, float],
     metrics[f"{task}/{metric}/avg"] = sum(by_lang.values()) / len(by_lang)
     metrics[f"{task}/{metric}/gap"] = -1.0  # never read: the report recomputes it
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"encoder": "xlmr", "seed": 0, **extra, "metrics": metrics}))
+    path.write_text(json.dumps({"from_encoder": "xlmr", "seed": 0, **extra,
+                                "metrics": metrics}))
 
 
 def assert_png(path: Path):

@@ -3,7 +3,8 @@
 Files (written by the finetune and retrieval stages):
 - ``<finetune>/<inter>-s<seed>.json``: every target fine-tuned after one intermediate;
 - ``<retrieval>/<inter>-s<seed>.json``: every retrieval task straight after the intermediate.
-Both hold ``{"metrics": {"<task>/<metric>/<lang>": value in [0, 1], ...}, "encoder": ...}``.
+Both hold ``{"metrics": {"<task>/<metric>/<lang>": value in [0, 1], ...}, "from_encoder": ...}``
+(not "encoder": that name is the param's, which ``dvc exp show`` should show as such).
 """
 
 import json
@@ -109,9 +110,9 @@ def collect(finetune_dir: Path, retrieval_dir: Path, intermediates: list[str],
             for seed in seeds:
                 path = directory / f"{inter}-s{seed}.json"
                 data = read_metrics(path)
-                if encoder and data.get("encoder") not in (None, encoder):
-                    notes.append(f"`{path.name}`: encoder {data['encoder']!r}, params say "
-                                 f"{encoder!r} (stale file?)")
+                if encoder and data.get("from_encoder") not in (None, encoder):
+                    notes.append(f"`{path.name}`: encoder {data['from_encoder']!r}, params "
+                                 f"say {encoder!r} (stale file?)")
                 scores = language_scores(data["metrics"], name, spec.metric, languages)
                 if not scores:
                     raise ValueError(f"{path}: no {name}/{spec.metric}/<language> entries for "

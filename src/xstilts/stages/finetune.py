@@ -132,7 +132,7 @@ def main(argv=None) -> None:
                  "test_score": repr(metrics[f"{spec.name}/{spec.metric}/avg"])},
                 artifact_path=f"model/{trained_on[target]}")
     write_json(args.metrics, {"intermediate": args.intermediate, "seed": args.seed,
-                              "encoder": params.encoder,
+                              "from_encoder": params.encoder,
                               "targets": {t: {"model": trained_on[t],
                                               "registered_version": versions[t]}
                                           for t in targets},

@@ -62,7 +62,8 @@ def main(argv=None) -> None:
                 metrics = score_checkpoint(args.models / name, args.data, params)
                 tracking.log_metrics(metrics)
             write_json(tmp / f"{name}.json", {"intermediate": inter, "seed": seed,
-                                              "encoder": params.encoder, "metrics": metrics})
+                                              "from_encoder": params.encoder,
+                                              "metrics": metrics})
             print(f"retrieval {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()
                                                      if k.endswith("/avg")))
 
