@@ -229,7 +229,7 @@ def main(argv=None) -> None:
     if params.encoder == "xlmr":  # no phase 0b: later phases start from the MLM encoder
         with publish(args.out) as tmp:
             shutil.copytree(args.pretrained, tmp / "encoder")
-        write_json(args.metrics, {"encoder": "xlmr"})
+        write_json(args.metrics, {"phase_0b": "none"})  # not "encoder": the param's name
         print(f"pretrain_clip: encoder xlmr, the phase-0 encoder passed on to {args.out}")
         return
     if distributed.active():
