@@ -1,12 +1,12 @@
-"""A screenshot of the study in the MLflow UI: the experiment's `report` runs with their XTREME
-metrics, as a user sees them after `dvc repro` (needs Debian's chromium).
+"""A screenshot of the study in the MLflow UI, as a user sees it after `dvc repro` (needs
+Debian's chromium): the newest `report` run's page, its XTREME metrics first.
 
     python bench/mlflow_screenshot.py                      # the store in ./mlruns
     python bench/mlflow_screenshot.py --out mlflow.png --compare
 
 `--compare` opens the compare view of the newest two report runs (two experiments, e.g. xlmr
-and clip) instead of the runs table. The UI server binds to 127.0.0.1 on a free port and is
-stopped before the script ends.
+and clip). The UI server binds to 127.0.0.1 on a free port and is stopped before the script
+ends.
 """
 
 import argparse
@@ -66,8 +66,7 @@ def page_url(base: str, exp_id: str, runs: list[str], compare: bool) -> str:
         query = urllib.parse.urlencode({"runs": json.dumps(runs[:2]),
                                         "experiments": json.dumps([exp_id])})
         return f"{base}/#/compare-runs?{query}"
-    query = urllib.parse.urlencode({"searchFilter": "attributes.run_name = 'report'"})
-    return f"{base}/#/experiments/{exp_id}/runs?{query}"
+    return f"{base}/#/experiments/{exp_id}/runs/{runs[0]}"
 
 
 def main() -> None:
@@ -76,7 +75,7 @@ def main() -> None:
     parser.add_argument("--experiment", default="xstilts")
     parser.add_argument("--out", type=Path, default=Path("mlflow-report.png"))
     parser.add_argument("--compare", action="store_true")
-    parser.add_argument("--size", default="1600,1000", help="window width,height")
+    parser.add_argument("--size", default="1500,1700", help="window width,height")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or sys.exit("error: chromium not found "
                                                     "(apt-get install chromium)")
