@@ -57,7 +57,7 @@ class StageTime:
 def timed_run(cmd: list[str], cwd: Path | None = None) -> tuple[list[StageTime], float]:
     """Run a DVC command, echoing its log, and time each stage between DVC's "Running
     stage" lines (interpreter start included); peak memory comes from each stage's closing
-    line. Returns the stages and the total wall seconds; a failed command raises."""
+    line. Returns the stages and the total wall seconds; a failed command ends the process."""
     rows: list[StageTime] = []
     log: list[str] = []
     start = last = time.perf_counter()
@@ -78,8 +78,8 @@ def timed_run(cmd: list[str], cwd: Path | None = None) -> tuple[list[StageTime],
     if rows:
         rows[-1].seconds = time.perf_counter() - last
     if proc.returncode:
-        raise RuntimeError("".join(log[-30:]) + f"{' '.join(cmd[:3])} failed with exit "
-                           f"code {proc.returncode}")
+        raise SystemExit("".join(log[-30:]) + f"error: {' '.join(cmd[:3])} failed with exit "
+                         f"code {proc.returncode}; nothing was published")
     return rows, time.perf_counter() - start
 
 
