@@ -187,8 +187,8 @@ def report_run(params: Params, log_params: dict):
     if run_id is not None and not _lost:
         from mlflow import MlflowClient
 
-        parent = MlflowClient().get_run(run_id).data.tags["mlflow.parentRunId"]
-        MlflowClient().set_terminated(parent)
+        client = MlflowClient()
+        client.set_terminated(client.get_run(run_id).data.tags["mlflow.parentRunId"])
 
 
 def log_artifacts(directory: Path, artifact_path: str | None = None) -> None:
@@ -305,7 +305,6 @@ def champion_alias(params: Params) -> str:
     return f"{CHAMPION}-{name}" if ALIAS.fullmatch(name) else f"{CHAMPION}-{study}"
 
 
-
 def _committed_study() -> str:
     """The study key of ``params.yaml`` at the repository's HEAD (the baseline of a DVC
     experiment); without git, of the params.yaml in the repository, or the defaults."""
@@ -321,7 +320,7 @@ def _committed_study() -> str:
         if (root / "params.yaml").exists():
             return setup_key(load_params(root / "params.yaml"))
     except (ParamsError, ValueError):
-        pass  # an invalid baseline describes no study
+        pass  # an invalid committed params.yaml: the defaults are the baseline
     return setup_key(Params())
 
 
