@@ -17,7 +17,7 @@ import yaml
 from open_clip.hf_model import HFTextEncoder
 from transformers import XLMRobertaConfig, XLMRobertaModel
 
-from xstilts.config import ClipParams
+from xstilts.config import ClipParams, HubParams
 from xstilts.data.files import DataFileError
 from xstilts.models import clip
 from xstilts.models.hub import HUB_CLIPS
@@ -262,8 +262,8 @@ def test_hub_models_resolve_offline(no_network, name, tag, hub):
 
 
 def test_hub_defaults_and_unknown_names(no_network):
-    p = ClipParams()
-    assert clip.resolve_hub_clip(p.hub_model, p.hub_pretrained)[0]["embed_dim"] == 1024
+    p = HubParams()
+    assert clip.resolve_hub_clip(p.clip_model, p.clip_pretrained)[0]["embed_dim"] == 1024
     with pytest.raises(ValueError, match="laion5b_s13b_b90k"):
         clip.resolve_hub_clip("xlm-roberta-base-ViT-B-32", "openai")
     with pytest.raises(ValueError, match="no model"):

@@ -77,8 +77,8 @@ def test_the_encoder_key_tells_clip_settings_apart():
     assert encoder_key(base, "clip").startswith("clip-")
     assert encoder_key(base, "clip") != encoder_key(english, "clip")
     # Offline the released model's name makes no encoder; in real mode only it does.
-    released = base.model_copy(update={"clip": base.clip.model_copy(
-        update={"hub_model": "xlm-roberta-base-ViT-B-32"})})
+    released = base.model_copy(update={"hub": base.hub.model_copy(
+        update={"clip_model": "xlm-roberta-base-ViT-B-32"})})
     assert encoder_key(released, "clip") == encoder_key(base, "clip")
     real = base.model_copy(update={"data": base.data.model_copy(update={"source": "hf"})})
     real_english = real.model_copy(update={"clip": english.clip})

@@ -108,8 +108,8 @@ MALFORMED = [
     ("pretrain.mask_prob", 0, "pretrain.mask_prob"),
     ("pretrain.mask_prob", 1.0, "pretrain.mask_prob"),
     ("pretrain.steps", [100], "pretrain.steps"),
-    ("tokenizer.vocab_size", 50, "tokenizer.vocab_size"),
-    ("tokenizer.vocab_size", 300_000, "tokenizer.vocab_size"),
+    ("pretrain.vocab_size", 50, "pretrain.vocab_size"),
+    ("pretrain.vocab_size", 300_000, "pretrain.vocab_size"),
     ("world.seed", -1, "world.seed"),
     ("world.corpus_sentences", 0, "world.corpus_sentences"),
     ("world.eval_size", "six hundred", "world.eval_size"),
@@ -194,9 +194,9 @@ def test_real_mode_compares_clip_with_the_xlmr_of_its_own_text_tower(tmp_path):
     real = mutated("data.source", "hf")
     real["data"]["languages"] = ["en", "de"]
     real["encoder"] = "clip"
-    assert load_params(write(tmp_path, real)).clip.hub_model == "xlm-roberta-large-ViT-H-14"
-    real["clip"]["hub_model"] = "xlm-roberta-base-ViT-B-32"
-    with pytest.raises(ParamsError, match="clip.hub_model: .* xlm-roberta-base, but hub.encoder"):
+    assert load_params(write(tmp_path, real)).hub.clip_model == "xlm-roberta-large-ViT-H-14"
+    real["hub"]["clip_model"] = "xlm-roberta-base-ViT-B-32"
+    with pytest.raises(ParamsError, match="hub.clip_model: .* xlm-roberta-base, but hub.encoder"):
         load_params(write(tmp_path, real))
     real["hub"]["encoder"] = "FacebookAI/xlm-roberta-base"
     assert load_params(write(tmp_path, real)).encoder == "clip"
@@ -289,3 +289,20 @@ def test_wrong_typed_leaf_is_rejected_naming_it(scratch, case):
     with pytest.raises(ParamsError) as info:
         load_params(write(scratch, mutated(path, value)))
     assert f"  {path}" in str(info.value)
+
+
+def test_each_phase_has_one_schedule(tmp_path):
+    both = mutated("intermediate.epochs", 2)  # beside the default steps
+    with pytest.raises(ParamsError, match="intermediate.steps, intermediate.epochs: set exactly"):
+        load_params(write(tmp_path, both))
+    both["intermediate"]["steps"] = None
+    assert load_params(write(tmp_path, both)).intermediate.epochs == 2
+    no_steps = mutated("finetune.steps", None)  # but only PAWS-X has epochs
+    with pytest.raises(ParamsError, match=r"finetune.steps: null, but \['xnli'"):
+        load_params(write(tmp_path, no_steps))
+
+
+def test_a_real_mode_params_file_leaves_the_offline_sections_out(tmp_path):
+    paper = yaml.safe_load((SHIPPED.parent / "profiles" / "paper.yaml").read_text())
+    assert not {"world", "pretrain", "clip", "tokenizer"} & set(paper)
+    assert load_params(SHIPPED.parent / "profiles" / "paper.yaml").finetune.steps is None

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from xstilts.config import Params
+from xstilts.stages.params import mode_params
+
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -43,10 +46,22 @@ def test_intermediate_stage_tracks_every_phase_1_setting():
 
 def test_phase_0_is_one_encoder_for_every_seed():
     # `seeds` experiments must reuse phase 0 and 0b from the cache, not retrain them.
+    offline = mode_params(Params())
     for name in ("pretrain", "pretrain_clip"):
-        tracked = set(PIPELINE["stages"][name]["params"])
-        assert "seeds" not in tracked, name
-        assert tracked & {"pretrain", "pretrain.seed"}, name
+        assert "seeds" not in PIPELINE["stages"][name]["params"], name
+        assert "${paths.mode_params}/" + f"{name}.json" in PIPELINE["stages"][name]["deps"], name
+        assert "seeds" not in offline[name] and offline[name]["pretrain"]["seed"] == 0, name
+
+
+def test_each_mode_params_file_is_written_by_the_params_stage_and_read_by_its_stage():
+    written = {next(iter(o)) for o in PIPELINE["stages"]["params"]["outs"]}
+    for source in ("synthetic", "hf"):
+        params = Params(data={"source": source, "languages": ["en", "de"] if source == "hf"
+                              else ["en", "lat75"]})
+        for stage in mode_params(params):
+            path = "${paths.mode_params}/" + f"{stage}.json"
+            assert path in written, stage
+            assert path in PIPELINE["stages"][stage]["deps"], stage
 
 
 # Modules every stage runs that do not shape its outputs: the entry point, the validation of

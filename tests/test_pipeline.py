@@ -160,6 +160,22 @@ def test_unknown_top_level_key_fails_an_up_to_date_pipeline(built):
     assert (tree_digest(*watched), (built / "dvc.lock").read_text()) == before
 
 
+def test_a_real_mode_key_reruns_no_offline_stage(built):
+    """Keys only real mode reads (hub.*) are not the offline study's dependencies."""
+    params = (built / "params.yaml").read_text()
+    try:
+        edited = yaml.safe_load(params)
+        edited["hub"]["captions"]["split"] = "train"
+        edited["hub"]["max_examples"] = 7
+        edited["hub"]["clip_model"] = "xlm-roberta-base-ViT-B-32"
+        edited["hub"]["encoder"] = "xlm-roberta-base"
+        (built / "params.yaml").write_text(yaml.safe_dump(edited, sort_keys=False))
+        proc = run(["dvc", "repro"], built)
+    finally:
+        (built / "params.yaml").write_text(params)
+    assert re.findall(r"Running stage '([^']+)'", proc.stdout) == ["params"]
+
+
 def test_mlflow_has_runs_and_a_champion(built):
     from mlflow import MlflowClient
 

@@ -69,14 +69,16 @@ class WorldParams(Section):
     corpus_scenes: Literal["usual", "uniform"] = "uniform"
 
 
-class TokenizerParams(Section):
-    vocab_size: Annotated[int, Strict(), Field(ge=100, le=250_002)] = 1000
-
-
 class PretrainParams(Section):
+    """Phase 0 offline: a tokenizer and a small XLM-R trained with MLM on the world's corpus.
+
+    Real mode reads none of it (the encoder is ``hub.encoder``), so a real-mode params.yaml
+    leaves the section out."""
+
     # Phase 0 (and 0b) trains one encoder that every seed of phases 1-3 starts from, as a
     # released checkpoint is: `seeds` experiments reuse it from the cache.
     seed: NonNegativeInt = 0
+    vocab_size: Annotated[int, Strict(), Field(ge=100, le=250_002)] = 1000  # the tokenizer's
     hidden_size: PositiveInt = 128
     layers: PositiveInt = 4
     heads: PositiveInt = 4
@@ -127,7 +129,8 @@ class TrainParams(Section):
 
 class IntermediateParams(Section):
     tasks: list[str] = Field(default_factory=lambda: list(INTERMEDIATE_SETTINGS), min_length=1)
-    steps: PositiveInt = 500
+    # The schedule: `steps` for every task, or `epochs` of each task's examples (one of them).
+    steps: PositiveInt | None = 500
     lr: PositiveFloat | None = None  # phase 1's own learning rate; None: train.lr
     translated: Bool = False  # train on the task's data in every language (translate-train)
     temperature: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0  # multi-task
@@ -146,6 +149,13 @@ class IntermediateParams(Section):
         _listed_once("intermediate.tasks", self.tasks)
         return self
 
+    @model_validator(mode="after")
+    def _one_schedule(self):
+        if (self.steps is None) == (self.epochs is None):
+            raise ValueError("intermediate.steps, intermediate.epochs: set exactly one (the "
+                             "other null): steps for every task, or epochs of each task's data")
+        return self
+
 
 def _listed_once(key: str, values: list) -> None:
     """A list of the study's cells names each once (a repeat would be a second DVC stage
@@ -157,7 +167,7 @@ def _listed_once(key: str, values: list) -> None:
 
 class FinetuneParams(Section):
     targets: list[str] = Field(default_factory=lambda: list(FINETUNE_TARGETS), min_length=1)
-    steps: PositiveInt = 250
+    steps: PositiveInt | None = 250  # targets without `epochs`; null: every target has epochs
     # PAWS-X trains for 5 epochs at its own rate, as in jiant and XTREME
     epochs: dict[str, PositiveFloat] = Field(default_factory=lambda: {"pawsx": 5})  # per
     # target; else steps
@@ -174,6 +184,13 @@ class FinetuneParams(Section):
             raise ValueError(f"finetune.targets: unknown {unknown}; "
                              f"allowed: {sorted(FINETUNE_TARGETS)}")
         _listed_once("finetune.targets", self.targets)
+        without = [t for t in self.targets if t not in self.epochs]
+        if self.steps is None and without:
+            raise ValueError(f"finetune.steps: null, but {without} have no finetune.epochs; "
+                             "give them epochs or set steps")
+        if self.steps is not None and not without:
+            raise ValueError("finetune.steps: every target has finetune.epochs, so steps would "
+                             "be unused; set it to null")
         return self
 
 
@@ -196,13 +213,10 @@ class EvalParams(Section):
 
 
 class ClipParams(Section):
-    """Phase 0b (encoder: clip): image-caption contrastive training of the text encoder."""
+    """Phase 0b offline (encoder: clip): image-caption contrastive training of the text
+    encoder. Real mode takes a released CLIP instead (``hub.clip_model``)."""
 
-    # Real mode: open_clip's multilingual CLIP whose text tower is hub.encoder (its XLM-R
-    # Large text tower was trained against a frozen ViT-H/14, LiT-style).
-    hub_model: str = "xlm-roberta-large-ViT-H-14"
-    hub_pretrained: str = "frozen_laion5b_s13b_b90k"
-    # Offline mode: scenes rendered as small images, captioned in these languages.
+    # Scenes rendered as small images, captioned in these languages.
     images: PositiveInt = 4000
     image_size: Annotated[int, Strict(), Field(ge=16, le=224)] = 32
     caption_languages: Literal["en", "all"] = "all"
@@ -226,6 +240,9 @@ class CaptionSourceParams(Section):
     split: str = "test"
     image_column: str = "image"
     captions: dict[str, str] = Field(default_factory=lambda: {"en": "caption"}, min_length=1)
+    train_images: PositiveInt = 4000  # the first records, for phase 0b's train split
+    test_images: PositiveInt = 500  # the next ones, held out for image-text retrieval
+    image_size: Annotated[int, Strict(), Field(ge=16, le=1024)] = 224  # stored square side
 
 
 class HubParams(Section):
@@ -235,6 +252,10 @@ class HubParams(Section):
     anli_plus: Bool = True  # the paper's ANLI+: ANLI rounds + SNLI + MNLI
     max_examples: PositiveInt | None = None  # first N records per file (smoke runs)
     timeout_s: PositiveFloat = 10.0  # reachability check per repo
+    # Phase 0b: open_clip's multilingual CLIP whose text tower is hub.encoder (its XLM-R
+    # Large text tower was trained against a frozen ViT-H/14, LiT-style).
+    clip_model: str = "xlm-roberta-large-ViT-H-14"
+    clip_pretrained: str = "frozen_laion5b_s13b_b90k"
     captions: CaptionSourceParams = CaptionSourceParams()
 
 
@@ -247,8 +268,8 @@ class Params(Section):
     encoder: Literal["xlmr", "clip"] = "xlmr"
     seeds: list[NonNegativeInt] = Field(default_factory=lambda: [0], min_length=1)
     data: DataParams = DataParams()
+    # The offline world's sections (world, pretrain, clip) may be left out in real mode.
     world: WorldParams = WorldParams()
-    tokenizer: TokenizerParams = TokenizerParams()
     pretrain: PretrainParams = PretrainParams()
     train: TrainParams = TrainParams()
     intermediate: IntermediateParams = IntermediateParams()
@@ -265,6 +286,8 @@ class Params(Section):
                       for k, v in self.train.max_length_by_type.items()}}
         if self.data.source == "synthetic":  # a hub encoder has positions of its own
             lengths["eval.retrieval_max_length"] = self.eval.retrieval_max_length
+        else:  # XLM-R's 512 positions, the bound MaxLength already keeps
+            lengths = {}
         for key, length in lengths.items():
             if length > self.pretrain.max_length:
                 raise ValueError(f"{key}: {length} exceeds the encoder's positions "
@@ -314,16 +337,16 @@ class Params(Section):
         if layers and not -layers - 1 <= self.eval.retrieval_layer <= layers:
             raise ValueError(f"eval.retrieval_layer: {self.eval.retrieval_layer} is not a layer "
                              f"of {encoder} ({layers} layers; 0: embeddings, -1: last)")
-        tower = HUB_CLIPS.get(self.clip.hub_model, (None,))[0]
+        tower = HUB_CLIPS.get(self.hub.clip_model, (None,))[0]
         if encoder in ENCODER_LAYERS and tower != encoder:
             # The research answer compares the two encoders: they must be the same network
             # (checked with encoder: xlmr too, so that `-S encoder=clip` pairs with it).
             same = [m for m, (t, _) in HUB_CLIPS.items() if t == encoder]
             raise ValueError(
-                f"clip.hub_model: the text tower of {self.clip.hub_model} is "
+                f"hub.clip_model: the text tower of {self.hub.clip_model} is "
                 f"{tower or 'not a known XLM-R'}, but hub.encoder, the XLM-R baseline it is "
-                f"compared with, is {encoder}; set clip.hub_model "
-                f"to {same[0]} (clip.hub_pretrained: {HUB_CLIPS[same[0]][1]}) or hub.encoder "
+                f"compared with, is {encoder}; set hub.clip_model "
+                f"to {same[0]} (hub.clip_pretrained: {HUB_CLIPS[same[0]][1]}) or hub.encoder "
                 f"to {tower or 'the CLIP text tower'}")
 
 

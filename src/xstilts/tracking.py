@@ -329,14 +329,16 @@ def _committed_study() -> str:
 _NOT_STUDY = {"encoder": True, "clip": True, "seeds": True, "tracking": True,
               "intermediate": {"tasks"}, "finetune": {"targets"},
               "eval": {"retrieval_tasks", "retrieval_layer", "retrieval_max_length"},
-              "hub": {"timeout_s", "captions"}}
+              "hub": {"timeout_s", "captions", "clip_model", "clip_pretrained"}}
+# The sections the other mode reads (config.py): no run of this mode depends on them.
+_OTHER_MODE = {"synthetic": {"hub": True}, "hf": {"world": True, "pretrain": True}}
 
 
 def setup_key(params: Params) -> str:
     """What two encoders' runs must share to be compared, and what a study champion is the
     best of: every param a fine-tuning result depends on, except the encoder and its CLIP
     settings. Not the seeds, which cells run, retrieval settings or where runs are recorded."""
-    return _digest(params.model_dump(exclude=_NOT_STUDY))
+    return _digest(params.model_dump(exclude=_NOT_STUDY | _OTHER_MODE[params.data.source]))
 
 
 def encoder_key(params: Params, encoder: str | None = None) -> str:
@@ -347,9 +349,8 @@ def encoder_key(params: Params, encoder: str | None = None) -> str:
     if encoder != "clip":
         return encoder
     # Only the settings that make the encoder: a released CLIP in real mode, training offline.
-    released = {"hub_model", "hub_pretrained"}
-    settings = params.clip.model_dump(include=released) if params.data.source == "hf" else \
-        params.clip.model_dump(exclude=released)
+    settings = params.hub.model_dump(include={"clip_model", "clip_pretrained"}) \
+        if params.data.source == "hf" else params.clip.model_dump()
     return f"clip-{_digest(settings)}"
 
 

@@ -365,6 +365,9 @@ class CaptionSource:
     split: str = "test"
     image_column: str = "image"
     captions: dict[str, str] = field(default_factory=lambda: {"en": "caption"})
+    train_images: int = 4000  # the first records, for the train split
+    test_images: int = 500  # the next ones, held out
+    image_size: int = 224  # stored square side
 
 
 @dataclass(frozen=True)
@@ -373,6 +376,8 @@ class HubSettings:
     anli_plus: bool = True  # the paper's ANLI+ (ANLI rounds + SNLI + MNLI)
     max_examples: int | None = None  # keep the first N records of each file (smoke runs)
     timeout_s: float = 10.0  # reachability check, per repo
+    clip_model: str = "xlm-roberta-large-ViT-H-14"  # open_clip's, text tower `encoder`
+    clip_pretrained: str = "frozen_laion5b_s13b_b90k"
     captions: CaptionSource = field(default_factory=CaptionSource)
 
 

@@ -94,14 +94,14 @@ def resolve_hub_clip(model_name: str, pretrained: str) -> tuple[dict, dict]:
     network); raises ValueError naming what is available when either is unknown."""
     cfg = open_clip.get_model_config(model_name)
     if cfg is None:
-        raise ValueError(f"clip.hub_model: open_clip has no model {model_name!r}; the "
+        raise ValueError(f"hub.clip_model: open_clip has no model {model_name!r}; the "
                          f"multilingual ones are {sorted(HUB_MODELS)}")
     if "hf_model_name" not in cfg["text_cfg"]:
-        raise ValueError(f"clip.hub_model: {model_name!r} has no HF text tower, so it cannot "
+        raise ValueError(f"hub.clip_model: {model_name!r} has no HF text tower, so it cannot "
                          f"be exported as an encoder; use one of {sorted(HUB_MODELS)}")
     tag = open_clip.get_pretrained_cfg(model_name, pretrained)
     if not tag:
-        raise ValueError(f"clip.hub_pretrained: {model_name!r} has no pretrained tag "
+        raise ValueError(f"hub.clip_pretrained: {model_name!r} has no pretrained tag "
                          f"{pretrained!r}; tags: "
                          f"{open_clip.list_pretrained_tags_by_model(model_name)}")
     return cfg, tag

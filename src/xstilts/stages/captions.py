@@ -15,7 +15,7 @@ from xstilts.world.languages import LANGUAGES_BY_CODE, World
 
 
 def from_hub(out: Path, params) -> None:
-    """Real mode: the first ``clip.images`` + ``world.eval_size`` pairs of the hub dataset
+    """Real mode: the first ``train_images`` + ``test_images`` pairs of the hub dataset
     named in ``hub.captions``, split into train and test like the offline data."""
     from itertools import islice
 
@@ -29,10 +29,9 @@ def from_hub(out: Path, params) -> None:
         print("captions: none (hub.captions.dataset is null)")
         return
     check_hub(datasets=[source.dataset], timeout=settings.timeout_s)
-    pairs = caption_pairs(source, params.clip.images + params.world.eval_size,
-                          params.clip.image_size)
+    pairs = caption_pairs(source, source.train_images + source.test_images, source.image_size)
     with publish(out) as tmp:
-        write_caption_dataset(tmp / "train", islice(pairs, params.clip.images))
+        write_caption_dataset(tmp / "train", islice(pairs, source.train_images))
         write_caption_dataset(tmp / "test", pairs)
     print(f"captions: {source.dataset} ({source.split}) in {out}")
 

@@ -81,7 +81,7 @@ def languages_of(params: Params, task: str) -> list[str]:
     return list(params.data.languages)
 
 
-def loop_config(train: TrainParams, steps: int, lr: float, seed: int,
+def loop_config(train: TrainParams, steps: int | None, lr: float, seed: int,
                 grad_accum: int | None = None) -> LoopConfig:
     """The loop settings of ``params.train`` for one phase's steps and learning rate."""
     return LoopConfig(steps=steps, lr=lr, warmup_ratio=train.warmup_ratio,

@@ -56,10 +56,10 @@ def main(argv=None) -> None:
     seed_everything(seed)
     p, t = params.pretrain, params.train
     with tracking.stage_run(params, "pretrain", "pretrain",
-                            {"pretrain": p.model_dump(), "tokenizer": params.tokenizer.model_dump(),
+                            {"pretrain": p.model_dump(),
                              "languages": params.data.languages}):
         tracking.log_datasets(files, "training", args.corpus.parent)
-        tokenizer = train_tokenizer(lines, params.tokenizer.vocab_size)
+        tokenizer = train_tokenizer(lines, p.vocab_size)
         ids = tokenizer(lines, truncation=True, max_length=p.max_length)["input_ids"]
         batcher = BucketBatcher([{"input_ids": i} for i in ids], p.batch_size, seed,
                                 tokenizer.pad_token_id)

@@ -19,7 +19,7 @@ of every image, averaged over k. Why this shape:
   a language offset in the embeddings cannot lower the loss.
 
 Real mode (``data.source: hf``) trains nothing: the released multilingual CLIP named by
-``clip.hub_model`` / ``clip.hub_pretrained`` is already trained; it is saved and exported.
+``hub.clip_model`` / ``hub.clip_pretrained`` is already trained; it is saved and exported.
 """
 
 import math
@@ -242,9 +242,10 @@ def main(argv=None) -> None:
                   "source": params.data.source, "train": params.train.model_dump()}
     with tracking.stage_run(params, "pretrain_clip", "pretrain_clip", run_params):
         if params.data.source == "hf":
-            model, cfg, tokenizer = clip.build_hub_clip(p.hub_model, p.hub_pretrained,
+            hub = params.hub
+            model, cfg, tokenizer = clip.build_hub_clip(hub.clip_model, hub.clip_pretrained,
                                                         p.image_tower)
-            metrics = {"hub_model": p.hub_model, "hub_pretrained": p.hub_pretrained}
+            metrics = {"clip_model": hub.clip_model, "clip_pretrained": hub.clip_pretrained}
         else:
             key = {"pretrained": fingerprint(args.pretrained),
                    "captions": fingerprint(args.captions), "languages": params.data.languages,
@@ -259,7 +260,7 @@ def main(argv=None) -> None:
             clip.save_clip(model.cpu(), cfg, tokenizer, tmp)
         write_json(args.metrics, metrics)
     summary = {k: round(v, 3) for k, v in metrics.get("mean", {}).items()}
-    print(f"pretrain_clip: {summary or p.hub_model}, saved to {args.out}")
+    print(f"pretrain_clip: {summary or metrics['clip_model']}, saved to {args.out}")
 
 
 if __name__ == "__main__":
