@@ -2,6 +2,10 @@
 
 ``load_params`` is the only way the stages read parameters, so a typo or a bad value stops a
 stage before it touches any file, with a message naming the key and what is allowed.
+
+Longer than the project's 300-line guide on purpose: one schema, a class per params.yaml
+section, and the checks across sections that need them all; split, they would import each
+other.
 """
 
 from pathlib import Path

@@ -8,6 +8,9 @@ Each stage run is a child of one experiment-level run, named after the DVC exper
 (``DVC_EXP_NAME``) or ``workspace`` for plain ``dvc repro``. The experiment-level run spans the
 pipeline: the first stage opens it, the report stage (:func:`report_run`) logs the study's
 headline metrics and tables in a child run named ``report`` and ends it.
+
+Longer than the project's 300-line guide on purpose: it is the only module that imports MLflow,
+so that a change of MLflow's API or store touches one file and no library module.
 """
 
 import hashlib

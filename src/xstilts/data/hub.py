@@ -21,6 +21,9 @@ Known gap: the hub's ``bucc18.<lang>`` holds BUCC's gold pairs only, not the unp
 sentences of its mining pools, so real-mode BUCC mines among translations alone and its F1 is
 higher than XTREME's; for the full task use the BUCC 2018 files from
 comparable.limsi.fr/bucc2018 (XTREME's ``scripts/download_data.sh``).
+
+Longer than the project's 300-line guide on purpose: the hub's conversions are one table of
+special cases over one loader; the hub's layout lives in ``hub_tasks``.
 """
 
 import io

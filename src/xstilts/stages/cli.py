@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from xstilts import ranks
+from xstilts import ranks, recovery
 from xstilts.config import Params, ParamsError, load_params
 from xstilts.errors import StageError
 from xstilts.train import distributed
@@ -71,6 +71,8 @@ def run(main) -> None:
     # Under torchrun every rank runs the stage; rank 0 reports it, the others' summaries
     # would repeat it line for line. Their errors (stderr) still show.
     rank = ranks.rank()
+    if not rank:  # DVC wrote a complete dvc.lock just before starting this stage
+        recovery.snapshot(Path.cwd())
     quiet = open(os.devnull, "w") if rank else contextlib.nullcontext(sys.stdout)
     try:
         with quiet as out, contextlib.redirect_stdout(out):
