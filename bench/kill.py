@@ -38,25 +38,27 @@ OUTPUTS = ("dvc.lock", "data/synthetic", "data/params", "models", "metrics", "re
            "checkpoints", ".dvc/tmp/xstilts")
 
 
-def env() -> dict[str, str]:
-    # One thread a stage makes runs bit-identical; unbuffered output shows DVC's lines as
-    # they come.
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore",
-            "XSTILTS_THREADS": "1", "DVC_NO_ANALYTICS": "1", "PYTHONUNBUFFERED": "1"}
+def env(repo: Path) -> dict[str, str]:
+    # The repository's own copy of the code (not the editable install's), one thread a stage
+    # (runs are bit-identical), and DVC's lines as they come.
+    return {**os.environ, "PYTHONPATH": str(repo / "src"), "HF_HUB_OFFLINE": "1",
+            "PYTHONWARNINGS": "ignore", "XSTILTS_THREADS": "1", "DVC_NO_ANALYTICS": "1",
+            "PYTHONUNBUFFERED": "1"}
 
 
 def sh(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env(cwd), capture_output=True, text=True)
     if check and proc.returncode:
         sys.exit(f"{' '.join(cmd)} failed in {cwd}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     return proc
 
 
 def make_repo(path: Path) -> Path:
+    """The committed code (HEAD) and the tiny profile, in a fresh git + DVC repository."""
     path.mkdir(parents=True)
-    for item in ("dvc.yaml", "src", ".dvcignore", ".gitignore"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, path / item)
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(path)], input=archive, check=True)
     (path / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
     (path / "mlruns").mkdir()
     sh(["git", "init", "-q"], path)
@@ -95,7 +97,7 @@ def lock_state(repo: Path) -> str:
 def repro_until_kill(repo: Path, at_lock: int | None, delay: float | None) -> tuple[bool, str]:
     """Run `dvc repro`; kill its process group at the ``at_lock``-th "Updating lock file" line
     or after ``delay`` seconds. Returns (killed, the last line printed)."""
-    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, env=env(), start_new_session=True,
+    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, env=env(repo), start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     last, seen, killed = [""], [0], threading.Event()
 
