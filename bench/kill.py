@@ -60,7 +60,7 @@ def make_repo(path: Path) -> Path:
                              check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(path)], input=archive, check=True)
     (path / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
-    (path / "mlruns").mkdir()
+    (path / "mlruns").mkdir(exist_ok=True)
     sh(["git", "init", "-q"], path)
     sh(["dvc", "init", "-q"], path)
     sh(["git", "add", "-A"], path)
@@ -134,7 +134,8 @@ def reset(repo: Path) -> None:
         elif path.exists():
             path.unlink()
     for run in (repo / "mlruns").iterdir():
-        shutil.rmtree(run) if run.is_dir() else run.unlink()
+        if run.name != ".gitkeep":
+            shutil.rmtree(run) if run.is_dir() else run.unlink()
 
 
 def cpu() -> str:
