@@ -62,7 +62,8 @@ def make_repo(path: Path) -> Path:
     (path / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
     (path / "mlruns").mkdir(exist_ok=True)
     sh(["git", "init", "-q"], path)
-    sh(["dvc", "init", "-q"], path)
+    if not (path / ".dvc").is_dir():
+        sh(["dvc", "init", "-q"], path)
     sh(["git", "add", "-A"], path)
     sh(["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "init"], path)
     return path
