@@ -31,7 +31,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from tiny_profile import tiny_params  # noqa: E402
+from tiny_profile import TINY, merge  # noqa: E402
 
 LOCK_LINE = "Updating lock file"
 OUTPUTS = ("dvc.lock", "data/synthetic", "data/params", "models", "metrics", "reports",
@@ -59,7 +59,8 @@ def make_repo(path: Path) -> Path:
     archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True,
                              check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(path)], input=archive, check=True)
-    (path / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
+    committed = yaml.safe_load((path / "params.yaml").read_text())
+    (path / "params.yaml").write_text(yaml.safe_dump(merge(committed, TINY), sort_keys=False))
     (path / "mlruns").mkdir(exist_ok=True)
     sh(["git", "init", "-q"], path)
     if not (path / ".dvc").is_dir():
