@@ -8,14 +8,28 @@ with it are both correct and inferable from the text.
 
 ``shape`` and ``rule_accuracy`` measure shortcuts: how well a label is guessed from the form of
 a text (each word replaced by its category) or any other key, by the best majority rule.
+
+``take`` lists the first records a generator yields, ``meanings`` draws random clauses.
 """
 
+import random
 from collections import Counter, defaultdict
+from itertools import islice
 
 from xstilts.world.concepts import COLOURS, NOUNS, ORGS, PERSONS, PLACES, RELATIONS, SIZES
+from xstilts.world.scenes import clause
 from xstilts.world.syntax import Attribute, Locative, NounPhrase, Possession
 
 SLOTS = ("colour", "size", "owner")
+
+
+def take(records, n=None):
+    return list(islice(records, n))
+
+
+def meanings(seed: int, n: int = 300):
+    rng = random.Random(seed)
+    return [clause(rng) for _ in range(n)]
 
 
 def _slot(adjective: str) -> str:

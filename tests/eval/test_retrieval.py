@@ -1,0 +1,26 @@
+"""Sentence embeddings for retrieval: unit vectors that do not depend on batching."""
+
+import pytest
+import torch
+
+from tiny_models import WORLD, world_tokenizer, xnli_model
+from xstilts.eval.retrieval import embed
+from xstilts.world import datasets
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return world_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def model(tokenizer):
+    return xnli_model(tokenizer)
+
+
+def test_embeddings_do_not_depend_on_batching(model, tokenizer):
+    sentences = list(datasets.corpus(WORLD, "lat50n", 9))
+    one = embed(model.encoder, tokenizer, sentences, layer=-1, batch_size=1)
+    many = embed(model.encoder, tokenizer, sentences, layer=-1, batch_size=4)
+    assert torch.allclose(one, many, atol=1e-5)
+    assert torch.allclose(one.norm(dim=1), torch.ones(len(sentences)))

@@ -1,0 +1,101 @@
+"""Batching: batches are a pure function of seed and step, an epoch uses each example at
+most once, padding, multiple-choice examples flattened to one sequence per choice, and the
+multi-task schedule."""
+
+import pytest
+import torch
+
+from tiny_text import CHOICE, SENTENCES
+from tiny_training import PAD, examples
+from xstilts.data.features import encode
+from xstilts.tokenization import train_tokenizer
+from xstilts.train.batching import BucketBatcher, MultiTaskBatcher, collate
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return train_tokenizer(SENTENCES * 20, vocab_size=120)
+
+
+def test_batches_are_a_pure_function_of_seed_and_step():
+    data = [{**e, "labels": i} for i, e in enumerate(examples(50))]
+    a = BucketBatcher(data, batch_size=4, seed=7, pad_id=PAD, bucket=3)
+    b = BucketBatcher(data, batch_size=4, seed=7, pad_id=PAD, bucket=3)
+    steps = list(range(30))  # more than two epochs of 12 batches
+    forward = {s: a.batch(s) for s in steps}
+    shuffled = [29, 3, 14, 0, 25, 3, 12, 11, 24, 7, 28]
+    for s in shuffled + steps[::-1]:
+        got = b.batch(s)
+        assert got.keys() == forward[s].keys()
+        assert all(torch.equal(got[k], forward[s][k]) for k in got), s
+    other = BucketBatcher(data, batch_size=4, seed=8, pad_id=PAD, bucket=3)
+    assert not torch.equal(other.batch(0)["labels"], forward[0]["labels"])
+
+
+def test_an_epoch_uses_each_example_at_most_once():
+    data = [{**e, "labels": i} for i, e in enumerate(examples(50))]
+    batcher = BucketBatcher(data, batch_size=4, seed=0, pad_id=PAD, bucket=3)
+    assert batcher.per_epoch == 12
+    for epoch in range(2):
+        seen = torch.cat([batcher.batch(epoch * 12 + s)["labels"] for s in range(12)]).tolist()
+        assert len(seen) == len(set(seen)) == 48
+    first = {tuple(batcher.batch(s)["labels"].tolist()) for s in range(12)}
+    second = {tuple(batcher.batch(12 + s)["labels"].tolist()) for s in range(12)}
+    assert first != second  # every epoch is reshuffled
+
+
+def test_padding_uses_pad_id_and_zero_attention():
+    data = examples(20)
+    batcher = BucketBatcher(data, batch_size=5, seed=1, pad_id=PAD)
+    lengths = {tuple(e["input_ids"]): len(e["input_ids"]) for e in data}
+    for step in range(4):
+        batch = batcher.batch(step)
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        assert ids.shape == mask.shape and batch["labels"].shape == (5,)
+        for row, row_mask in zip(ids, mask, strict=True):
+            n = int(row_mask.sum())
+            assert tuple(row[:n].tolist()) in lengths  # the real tokens, unchanged
+            assert (row[n:] == PAD).all() and (row_mask[n:] == 0).all()
+            assert (row_mask[:n] == 1).all()
+        assert int(mask.sum(1).max()) == ids.shape[1]  # padded to the longest only
+
+
+def test_collate_pads_token_labels_with_label_pad():
+    batch = collate([{"input_ids": [0, 5, 2], "labels": [3, 4, -100]},
+                     {"input_ids": [0, 2], "labels": [1, -100]}], pad_id=PAD)
+    assert batch["input_ids"].tolist() == [[0, 5, 2], [0, 2, PAD]]
+    assert batch["labels"].tolist() == [[3, 4, -100], [1, -100, -100]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
+
+
+def test_batcher_rejects_empty_data_and_caps_batch_size():
+    with pytest.raises(ValueError, match="no training examples"):
+        BucketBatcher([], batch_size=4, seed=0, pad_id=PAD)
+    small = BucketBatcher(examples(3), batch_size=8, seed=0, pad_id=PAD)
+    assert small.batch(5)["input_ids"].shape[0] == 3
+
+
+def test_multiple_choice_flattens_to_one_sequence_per_choice(tokenizer):
+    record = {"context": SENTENCES[0], "question": SENTENCES[3], "answer0": "anna",
+              "answer1": "boris", "answer2": "velta corp", "label": 0}
+    features = encode(CHOICE, [record, {**record, "label": 2}], tokenizer, max_length=64)
+    batch = collate(features, tokenizer.pad_token_id)
+    assert batch["input_ids"].shape[0] == 6
+    assert batch["labels"].tolist() == [0, 2]
+    assert batch["attention_mask"].shape == batch["input_ids"].shape
+
+
+def test_multitask_schedule_is_deterministic_and_tempered():
+    def batcher(n, seed=0):
+        return BucketBatcher([{"input_ids": [5, 6, 7], "labels": 1}] * n, 2, seed, pad_id=1)
+
+    big, small = batcher(900), batcher(100)
+    a = MultiTaskBatcher({"big": big, "small": small}, steps=2000, seed=3)
+    b = MultiTaskBatcher({"big": big, "small": small}, steps=2000, seed=3)
+    assert a.schedule == b.schedule
+    assert [a.batch(s)["task"] for s in (17, 5, 1999)] == [b.batch(s)["task"]
+                                                           for s in (17, 5, 1999)]
+    share = a.schedule.count(1) / len(a.schedule)
+    assert share == pytest.approx(0.1, abs=0.03)  # proportional to size
+    flat = MultiTaskBatcher({"big": big, "small": small}, steps=2000, seed=3, temperature=1e9)
+    assert flat.schedule.count(1) / 2000 == pytest.approx(0.5, abs=0.05)
