@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "world": {"corpus_sentences": 600, "intermediate_size": 300, "train_size": 200,
               "eval_size": 40, "tatoeba_size": 40},
-    "pretrain": {"vocab_size": 300, "hidden_size": 32, "layers": 2, "heads": 2, "steps": 30, "batch_size": 32},
+    "pretrain": {"source": "train", "vocab_size": 300, "hidden_size": 32, "layers": 2,
+                 "heads": 2, "steps": 30, "batch_size": 32},
     "train": {"checkpoint_every": 10},
     "intermediate": {"tasks": ["none", "mnli"], "steps": 40},
     "finetune": {"targets": ["xnli"], "steps": 20},

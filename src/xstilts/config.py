@@ -79,6 +79,9 @@ class PretrainParams(Section):
     Real mode reads none of it (the encoder is ``hub.encoder``), so a real-mode params.yaml
     leaves the section out."""
 
+    # shipped: the encoder released with the repository (assets/encoder), trained by this
+    # stage with these params on this corpus, as real mode downloads XLM-R; train: train it.
+    source: Literal["shipped", "train"] = "shipped"
     # Phase 0 (and 0b) trains one encoder that every seed of phases 1-3 starts from, as a
     # released checkpoint is: `seeds` experiments reuse it from the cache.
     seed: NonNegativeInt = 0
