@@ -9,14 +9,19 @@ with it are both correct and inferable from the text.
 ``shape`` and ``rule_accuracy`` measure shortcuts: how well a label is guessed from the form of
 a text (each word replaced by its category) or any other key, by the best majority rule.
 
-``take`` lists the first records a generator yields, ``meanings`` draws random clauses.
+``take`` lists the first records a generator yields, ``meanings`` draws random clauses,
+``default_corpus`` the phase-0 corpus of the default params.
 """
 
 import random
 from collections import Counter, defaultdict
+from functools import cache
 from itertools import islice
 
+from xstilts.config import Params
+from xstilts.world import datasets
 from xstilts.world.concepts import COLOURS, NOUNS, ORGS, PERSONS, PLACES, RELATIONS, SIZES
+from xstilts.world.languages import LANGUAGES_BY_CODE, World
 from xstilts.world.scenes import clause
 from xstilts.world.syntax import Attribute, Locative, NounPhrase, Possession
 
@@ -143,3 +148,13 @@ def rule_accuracy(keys, labels) -> float:
     for key, label in zip(keys, labels, strict=True):
         by_key[key][label] += 1
     return sum(c.most_common(1)[0][1] for c in by_key.values()) / len(labels)
+
+
+@cache
+def default_corpus() -> dict[str, list[str]]:
+    """The corpus lines the generate stage writes with the default params."""
+    params, w = Params(), Params().world
+    world = World(tuple(LANGUAGES_BY_CODE[c] for c in params.data.languages), w.seed)
+    return {lang: list(datasets.corpus(world, lang, w.corpus_sentences, w.code_switch,
+                                       w.parallel, usual=w.corpus_scenes == "usual"))
+            for lang in world.codes}

@@ -3,30 +3,18 @@ key of the default world's corpus and params, its tokenizer is the one phase 0 t
 corpus, and the pretrain stage takes it, or refuses it for another world."""
 
 import json
-from functools import cache
 
 import pytest
 import yaml
 
 from tiny_profile import ROOT
+from world_reference import default_corpus
 from xstilts.config import Params
 from xstilts.models.shipped import ShippedEncoderError, check, read_release, release_key
 from xstilts.stages import pretrain
 from xstilts.tokenization import train_tokenizer
-from xstilts.world import datasets
-from xstilts.world.languages import LANGUAGES_BY_CODE, World
 
 SHIPPED = ROOT / "assets" / "encoder"
-
-
-@cache
-def default_corpus() -> dict[str, list[str]]:
-    """The corpus lines the generate stage writes with the default params."""
-    params, w = Params(), Params().world
-    world = World(tuple(LANGUAGES_BY_CODE[c] for c in params.data.languages), w.seed)
-    return {lang: list(datasets.corpus(world, lang, w.corpus_sentences, w.code_switch,
-                                       w.parallel, usual=w.corpus_scenes == "usual"))
-            for lang in world.codes}
 
 
 def test_the_shipped_release_is_this_commits_world_and_params():
