@@ -56,13 +56,17 @@ def main() -> None:
     parser.add_argument("--task", default="mnli")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--stage", choices=("intermediate", "finetune"), action="append",
+                        help="only these stages (default: both)")
     args = parser.parse_args()
     root = Path.cwd()
     for key, value in machine(root).items():
         print(f"{key}: {value}")
-    print(f"OMP_WAIT_POLICY: {os.environ.get('OMP_WAIT_POLICY', 'not set')}")
+    for var in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
+        print(f"{var}: {os.environ.get(var, 'not set')}")
     print("\n| stage | alone (s) | beside a busy process (s) | ratio |\n|---|---|---|---|")
-    for stage in (f"intermediate@{args.task}-{args.seed}", f"finetune@{args.task}-{args.seed}"):
+    for kind in args.stage or ("intermediate", "finetune"):
+        stage = f"{kind}@{args.task}-{args.seed}"
         alone, busy = [], []
         for _ in range(args.repeat):
             for result, hog in ((alone, False), (busy, True)):

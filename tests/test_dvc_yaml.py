@@ -31,9 +31,14 @@ def test_every_tracked_param_exists(path):
                 node = node[part]
 
 
+def stage_module(stage: dict) -> str:
+    """The module a stage's command runs (``python -m xstilts.stages <stage> ...``)."""
+    return "xstilts.stages." + re.search(r"python -m xstilts\.stages (\w+)", stage["cmd"]).group(1)
+
+
 def test_every_stage_runs_an_existing_module():
     for name, stage in PIPELINE["stages"].items():
-        module = re.search(r"python -m (\S+)", stage["cmd"]).group(1)
+        module = stage_module(stage)
         assert importlib.util.find_spec(module) is not None, f"{name}: {module}"
 
 
@@ -111,7 +116,7 @@ def _code_read_by(module: str) -> set[Path]:
 def test_every_stage_depends_on_the_code_it_runs(name):
     # An undeclared module leaves the stage's outputs stale when that code changes.
     stage = PIPELINE["stages"][name]
-    module = re.search(r"python -m (\S+)", stage["cmd"]).group(1)
+    module = stage_module(stage)
     deps = [ROOT / d for d in stage["deps"] if d.startswith("src/")]
     missing = sorted(str(f.relative_to(ROOT)) for f in _code_read_by(module)
                      if not any(f == d or d in f.parents for d in deps))
