@@ -34,7 +34,8 @@ def make_repo(path: Path, params: dict | None = None) -> Path:
     """A fresh git + DVC repository holding the project's pipeline and the tiny profile (or
     ``params``)."""
     path.mkdir()
-    for item in ("dvc.yaml", "src", ".dvcignore", ".gitignore", "README.md", "bench"):
+    for item in ("dvc.yaml", "src", "assets", ".dvcignore", ".gitignore", "README.md",
+                 "bench"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, path / item)
     params = params or tiny_params()
