@@ -1,5 +1,6 @@
-"""Shared test settings and fixtures: one thread, the world of the default languages, and a
-tiny phase-0 encoder with captioned images and a few steps of CLIP training on them (the
+"""Shared test settings and fixtures: one thread, the world of the default languages, the
+world's tokenizer with a tiny XNLI model over it (``tokenizer``, ``model``; a module may define
+its own), and a tiny phase-0 encoder with captioned images and a few steps of CLIP training on them (the
 tests of the CLIP model and of phase 0b). The CLIP fixtures are built once per module (the
 model tests draw from the generator encoder_dir seeds) and import what they use: a run of
 tests that needs none of them does not import open_clip."""
@@ -19,6 +20,22 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    """The world's tokenizer (a module may define its own ``tokenizer``)."""
+    from tiny_models import world_tokenizer
+
+    return world_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def model(tokenizer):
+    """A tiny XNLI model over ``tokenizer``."""
+    from tiny_models import xnli_model
+
+    return xnli_model(tokenizer)
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,10 @@
 """Sentence embeddings for retrieval: unit vectors that do not depend on batching."""
 
-import pytest
 import torch
 
-from tiny_models import WORLD, world_tokenizer, xnli_model
+from tiny_models import WORLD
 from xstilts.eval.retrieval import embed
 from xstilts.world import datasets
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return world_tokenizer()
-
-
-@pytest.fixture(scope="module")
-def model(tokenizer):
-    return xnli_model(tokenizer)
 
 
 def test_embeddings_do_not_depend_on_batching(model, tokenizer):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tiny_models import LANGS, WORLD, world_tokenizer, xnli_model
+from tiny_models import LANGS, WORLD
 from xstilts.data.features import encode
 from xstilts.data.files import read_jsonl, task_file, write_jsonl
 from xstilts.eval import zero_shot
@@ -15,16 +15,6 @@ from xstilts.eval.predict import predict_labels
 from xstilts.eval.zero_shot import evaluate_retrieval, evaluate_target, summarise
 from xstilts.tasks import TATOEBA, XNLI
 from xstilts.world import datasets
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return world_tokenizer()
-
-
-@pytest.fixture(scope="module")
-def model(tokenizer):
-    return xnli_model(tokenizer)
 
 
 @pytest.fixture(scope="module")

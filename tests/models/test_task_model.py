@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import XLMRobertaConfig, XLMRobertaModel
 
-from tiny_models import WORLD, world_tokenizer, xnli_model
+from tiny_models import WORLD
 from tiny_training import PAD, examples, params_of, tiny_model
 from xstilts.data.features import encode
 from xstilts.data.files import DataFileError
@@ -18,16 +18,6 @@ from xstilts.train.batching import BucketBatcher, collate
 from xstilts.train.loop import LoopConfig, train
 from xstilts.train.objectives import task_loss
 from xstilts.world import datasets
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return world_tokenizer()
-
-
-@pytest.fixture(scope="module")
-def model(tokenizer):
-    return xnli_model(tokenizer)
 
 
 def test_task_model_save_load_round_trip(tmp_path, model, tokenizer):
