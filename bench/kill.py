@@ -16,7 +16,6 @@ Not part of the test suite: about 15 minutes on 2 cores.
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -32,6 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from tiny_profile import TINY, merge  # noqa: E402
+from xstilts.publish import machine  # noqa: E402
 
 LOCK_LINE = "Updating lock file"
 OUTPUTS = ("dvc.lock", "data/synthetic", "data/params", "models", "metrics", "reports",
@@ -140,13 +140,6 @@ def reset(repo: Path) -> None:
             shutil.rmtree(run) if run.is_dir() else run.unlink()
 
 
-def cpu() -> str:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                  if line.startswith("model name")), platform.processor())
-    return f"{model}, {os.cpu_count()} cores"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -157,8 +150,9 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="xstilts-kill-"))
+    stamp = machine(ROOT)
     print(f"kill bench: seed {args.seed}, {args.kills} kills ({args.at_lock} at the lock "
-          f"write), {cpu()}, in {work}", flush=True)
+          f"write), {stamp['CPU']} ({stamp['CPU flags']}), in {work}", flush=True)
 
     ref = make_repo(work / "reference")
     start = time.perf_counter()
