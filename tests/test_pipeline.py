@@ -128,6 +128,8 @@ def test_repro_builds_every_table(built):
     langs = yaml.safe_load((built / "params.yaml").read_text())["data"]["languages"]
     for lang in langs:
         assert lang in results
+    assert "## What the tasks measure without the skill" in results
+    assert re.search(r"\*\*0 of \d+\*\*", results)  # no scored item was trained on
     cell = json.loads((built / "metrics/finetune/mnli-s0.json").read_text())["metrics"]
     assert {f"xnli/accuracy/{lang}" for lang in langs} <= set(cell)
     assert (built / "models/pretrained/config.json").is_file()

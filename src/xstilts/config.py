@@ -63,7 +63,11 @@ class WorldParams(Section):
     seed: NonNegativeInt = 0
     corpus_sentences: PositiveInt = 20000  # monolingual lines per language
     train_size: PositiveInt = 4000  # English training examples of a target task
-    intermediate_size: PositiveInt = 8000  # English examples of an intermediate task
+    # English examples of MNLI; every other intermediate task in its hub training set's
+    # proportion to MNLI's (ANLI+ 2.8x, ..., CommonsenseQA 0.025x), within floor and cap
+    intermediate_size: PositiveInt = 5000
+    intermediate_cap: PositiveInt = 8000
+    intermediate_floor: PositiveInt = 1000
     eval_size: PositiveInt = 500  # dev and test examples per language
     tatoeba_size: PositiveInt = 500  # parallel pairs (retrieval tasks) per language
     code_switch: Fraction = 0.6  # share of non-English corpus lines with English words mixed in
@@ -71,6 +75,12 @@ class WorldParams(Section):
     # usual: corpus text tells of things as they usually are (what is higher is mostly
     # "above"); uniform: every object equally likely anywhere, as in the task datasets
     corpus_scenes: Literal["usual", "uniform"] = "uniform"
+
+    @model_validator(mode="after")
+    def _floor_under_cap(self):
+        if self.intermediate_floor > self.intermediate_cap:
+            raise ValueError("world.intermediate_floor: larger than world.intermediate_cap")
+        return self
 
 
 class PretrainParams(Section):
@@ -137,14 +147,14 @@ class TrainParams(Section):
 class IntermediateParams(Section):
     tasks: list[str] = Field(default_factory=lambda: list(INTERMEDIATE_SETTINGS), min_length=1)
     # The schedule: `steps` for every task, or `epochs` of each task's examples (one of them).
-    steps: PositiveInt | None = 500
+    steps: PositiveInt | None = None
     lr: PositiveFloat | None = None  # phase 1's own learning rate; None: train.lr
     translated: Bool = False  # train on the task's data in every language (translate-train)
     temperature: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0  # multi-task
     # sampling: task probability ~ size ** (1 / temperature); 1 = proportional to size
     mlm_weight: Annotated[float, Field(ge=0, lt=1)] = 0.0  # share of steps that continue
     # multilingual MLM during intermediate training (the paper's mixed objective); 0 = off
-    epochs: PositiveFloat | None = None  # set: each task's steps = epochs x its examples /
+    epochs: PositiveFloat | None = 2.0  # set: each task's steps = epochs x its examples /
     # the effective batch (train.batch_size x train.grad_accum); None: `steps` for all
 
     @model_validator(mode="after")

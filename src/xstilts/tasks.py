@@ -35,6 +35,7 @@ class TaskSpec:
     # Span tasks: answers normalised per language by MLQA's script (XTREME's scorer does so
     # for MLQA only); otherwise by SQuAD v1.1's, as XTREME scores XQuAD and TyDiQA-GoldP.
     answers_by_language: bool = False
+    train_examples: int = 0  # English training examples on the hub (sizes the offline sets)
 
     @property
     def num_labels(self) -> int:
@@ -73,7 +74,8 @@ class TaskSpec:
 
 
 MNLI = TaskSpec("mnli", "classification", "accuracy", "classification", "glue/mnli",
-                ("premise", "hypothesis"), "label", NLI_LABELS, chance=1 / 3)
+                ("premise", "hypothesis"), "label", NLI_LABELS, chance=1 / 3,
+                train_examples=392_702)
 XNLI = TaskSpec("xnli", "classification", "accuracy", "classification", "google/xtreme/XNLI",
                 ("sentence1", "sentence2"), "gold_label", NLI_LABELS, chance=1 / 3)
 TATOEBA = TaskSpec("tatoeba", "retrieval", "accuracy", "retrieval",
@@ -87,9 +89,10 @@ PANX_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 QA_FIELDS = ("question", "context")
 
 SQUAD = TaskSpec("squad", "span", "em_f1", "qa", "rajpurkar/squad", QA_FIELDS, "answers",
-                 eval_split="validation")
+                 eval_split="validation", train_examples=87_599)
 SQUAD_V2 = TaskSpec("squad_v2", "span", "em_f1", "qa", "rajpurkar/squad_v2", QA_FIELDS,
-                    "answers", unanswerable=True, eval_split="validation")
+                    "answers", unanswerable=True, eval_split="validation",
+                    train_examples=130_319)
 UDPOS = TaskSpec("udpos", "tagging", "f1", "structured", "google/xtreme/udpos.<Language>",
                  ("tokens",), "pos_tags", UPOS_TAGS)
 PANX = TaskSpec("panx", "tagging", "f1", "structured", "google/xtreme/PAN-X.<lang>",
@@ -105,24 +108,26 @@ TYDIQA = TaskSpec("tydiqa", "span", "em_f1", "qa", "google/xtreme/tydiqa", QA_FI
 
 ANLI = TaskSpec("anli", "classification", "accuracy", "classification", "facebook/anli",
                 ("premise", "hypothesis"), "label", NLI_LABELS, chance=1 / 3,
-                eval_split="validation")
+                eval_split="validation", train_examples=1_105_719)  # ANLI+: + SNLI + MNLI
 QQP = TaskSpec("qqp", "classification", "accuracy", "classification", "glue/qqp",
                ("question1", "question2"), "label", ("not_duplicate", "duplicate"),
-               chance=1 / 2, eval_split="validation")
+               chance=1 / 2, eval_split="validation", train_examples=363_846)
 SST2 = TaskSpec("sst2", "classification", "accuracy", "classification", "glue/sst2",
                 ("sentence",), "label", ("negative", "positive"), chance=1 / 2,
-                eval_split="validation")
+                eval_split="validation", train_examples=67_349)
 # Multiple-choice intermediate tasks are not XTREME tasks; their group is nominal.
 HELLASWAG = TaskSpec("hellaswag", "multiple_choice", "accuracy", "qa", "Rowan/hellaswag",
                      ("ctx",), "label", ("0", "1", "2", "3"), chance=1 / 4,
-                     choice_fields=("endings",), eval_split="validation")
+                     choice_fields=("endings",), eval_split="validation",
+                     train_examples=39_905)
 COSMOSQA = TaskSpec("cosmosqa", "multiple_choice", "accuracy", "qa", "allenai/cosmos_qa",
                     ("context", "question"), "label", ("0", "1", "2", "3"), chance=1 / 4,
                     choice_fields=("answer0", "answer1", "answer2", "answer3"),
-                    eval_split="validation")
+                    eval_split="validation", train_examples=25_262)
 CSQA = TaskSpec("csqa", "multiple_choice", "accuracy", "qa", "tau/commonsense_qa",
                 ("question",), "answerKey", ("A", "B", "C", "D", "E"), chance=1 / 5,
-                choice_fields=("choices.text",), eval_split="validation")
+                choice_fields=("choices.text",), eval_split="validation",
+                train_examples=9_741)
 PAWSX = TaskSpec("pawsx", "classification", "accuracy", "classification",
                  "google/xtreme/PAWS-X.<lang>", ("sentence1", "sentence2"), "label",
                  ("different", "paraphrase"), chance=1 / 2)

@@ -20,11 +20,11 @@ from xstilts import tracking
 # tagger), both retrieval tasks, and a checkpoint every other step.
 SMOKE = {
     "data": {"languages": ["en", "lat75"]},
-    "world": {"corpus_sentences": 60, "intermediate_size": 40, "train_size": 40,
-              "eval_size": 12, "tatoeba_size": 12},
+    "world": {"corpus_sentences": 60, "intermediate_size": 40, "intermediate_cap": 40,
+              "intermediate_floor": 10, "train_size": 40, "eval_size": 12, "tatoeba_size": 12},
     "pretrain": {"vocab_size": 150, "steps": 5, "batch_size": 16, "max_length": 64},
     "train": {"batch_size": 8, "checkpoint_every": 2, "max_length": 64, "bf16": False},
-    "intermediate": {"tasks": ["none", "mnli"], "steps": 3},
+    "intermediate": {"tasks": ["none", "mnli"], "steps": 3, "epochs": None},
     "finetune": {"targets": ["xnli", "udpos"], "steps": 3},
     "eval": {"batch_size": 16, "retrieval_tasks": ["bucc", "tatoeba"], "retrieval_layer": 1,
              "retrieval_max_length": 64},

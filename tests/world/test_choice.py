@@ -8,7 +8,6 @@ import pytest
 
 from world_reference import Reader, rule_accuracy, shape, take
 from xstilts.world import choice
-from xstilts.world.datasets import _rng
 from xstilts.world.knowledge import common_sense
 from xstilts.world.languages import DEFAULT_LANGUAGES, World
 from xstilts.world.questions import WHAT
@@ -69,9 +68,9 @@ def test_right_answer_positions_are_balanced(world, task):
 # --- right answers follow from the context --------------------------------------------------
 
 def test_hellaswag_right_ending_is_entailed_and_the_others_contradicted(world):
-    rng, en = _rng(world, "hellaswag", "train"), world.lexicons["en"]
+    en, items = world.lexicons["en"], choice.hellaswag_items(world, "train")
     for record in take(choice.hellaswag(world, "train", "en", 200)):
-        scene, subject, endings, label = choice.hellaswag_example(rng)
+        scene, subject, endings, label = next(items)
         reader = Reader(scene.statements)
         verdicts = [reader.nli(e) for e in endings]
         assert verdicts[label] == "entailment" and record["label"] == str(label)
@@ -102,9 +101,9 @@ def _resolve(reader: Reader, answer):
 
 
 def test_cosmos_qa_right_answer_follows_from_the_context_and_no_wrong_one_does(world):
-    rng = _rng(world, "cosmos_qa", "train")
+    items = choice.cosmos_items(world, "train")
     for record in take(choice.cosmos_qa(world, "train", "en", 300)):
-        scene, question, answers, label = choice.cosmos_example(rng)
+        scene, question, answers, label = next(items)
         reader = Reader(scene.statements)
         want = _cosmos_answer(reader, question)
         got = [_resolve(reader, a) for a in answers]
@@ -114,9 +113,9 @@ def test_cosmos_qa_right_answer_follows_from_the_context_and_no_wrong_one_does(w
 
 def test_cosmos_qa_needs_sentences_chained(world):
     """No single sentence of the context answers the question with the right option."""
-    rng = _rng(world, "cosmos_qa", "validation")
+    items = choice.cosmos_items(world, "validation")
     for _ in range(200):
-        scene, question, answers, label = choice.cosmos_example(rng)
+        scene, question, answers, label = next(items)
         twins = Reader(scene.statements).twin_nouns
         for c in scene.statements:
             reader = Reader([c], twins)
@@ -129,9 +128,9 @@ def test_commonsense_qa_answers_follow_from_the_world_knowledge():
     assert Counter(Counter(kb.employer.values()).values()) == {2: 6}  # two people per org
     assert max(Counter(kb.colour_of.values()).values()) == 2  # no colour is a safe guess
     world = World(DEFAULT_LANGUAGES, 0)
-    rng = _rng(world, "commonsense_qa", "train")
+    items = choice.commonsense_items(world, "train")
     for _ in range(300):
-        question, concept, answers, label = choice.commonsense_example(0, rng)
+        _, question, concept, answers, label = next(items)
         if question.asks == "colour":
             right = [a == kb.colour_of[concept] for a in answers]
         elif question.asks == "person":

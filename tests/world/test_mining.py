@@ -46,7 +46,7 @@ def test_bucc_pools_end_when_a_sentence_runs_out_of_near_misses():
     before = signal.signal(signal.SIGALRM, stuck)
     signal.alarm(60)
     try:
-        records = mining.bucc_pools(random.Random(0), 2000)
+        records = mining.bucc_pools(random.Random(0), 2000, 0, "test")
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, before)

@@ -73,6 +73,36 @@ def per_language(study: Study) -> list[str]:
     return lines
 
 
+def shortcuts_section(study: Study, audited: list) -> list[str]:
+    """Each target's best rule that reads no meaning (report/shortcuts.py) beside the fine-tuned
+    models' English scores, and how many scored items a training set holds."""
+    if not audited:
+        return []
+    hits = sum(h for found in audited for h, _ in found.found.values())
+    items = sum(n for found in audited for _, n in found.found.values())
+    rows = []
+    for found in audited:
+        target = next((t for t in study.targets if t.name == found.task), None)
+        if target is None or not found.baselines or "en" not in found.found:
+            continue  # retrieval has no rule to fit; a target without English has no margin
+        rule, best = found.best("en")
+        english = {i: cell.languages["en"] for i, cell in study.cells[found.task].items()
+                   if "en" in cell.languages}
+        top = max(english, key=lambda i: english[i].mean)
+        low = min(english[i].mean for i in english)
+        rows.append([found.task, f"{found.chance:.1f}", f"{best:.1f} ({rule})",
+                     f"{low:.1f}-{english[top].mean:.1f}", f"{low - best:+.1f}"])
+    return ["## What the tasks measure without the skill", "",
+            "The best rule that reads no meaning (majority class, word overlap, the second "
+            "sentence alone, lengths, answer position; fitted on English training data), beside "
+            "the fine-tuned models' English scores (lowest to highest over the intermediate "
+            "tasks); margin = lowest model minus the rule.", "",
+            *_table(["target", "chance", "best rule, English", "models, English", "margin"],
+                    rows),
+            f"Scored items (every task and language) found in a training set of their "
+            f"language or whole in its phase-0 corpus: **{hits} of {items}**.", ""]
+
+
 def checks_section(checks: list[Check]) -> list[str]:
     return ["## Checks (computed from the numbers above)", "",
             *[c.line() for c in checks], ""]
@@ -83,8 +113,10 @@ def plots_section(pngs: list[str]) -> list[str]:
 
 
 def render(study: Study, checks: list[Check], encoder: str, seeds: list[int],
-           notes: list[str], pngs: list[str], source: str = "synthetic") -> str:
-    """The whole results.md of a study on ``source`` data (``data.source``)."""
+           notes: list[str], pngs: list[str], source: str = "synthetic",
+           audited: list | None = None) -> str:
+    """The whole results.md of a study on ``source`` data (``data.source``), with the shortcut
+    audit of its data (``report.shortcuts.audit``) where given."""
     lines = header(study, encoder, seeds, source)
     lines += matrix(study, study.est, "Scores: intermediate task x target",
                     study.intermediates)
@@ -92,7 +124,8 @@ def render(study: Study, checks: list[Check], encoder: str, seeds: list[int],
     if study.baseline:
         lines += matrix(study, study.gain, "Gain over no intermediate task (`none`)",
                         [i for i in study.intermediates if i != study.baseline], signed=True)
-    lines += gaps(study) + per_language(study) + checks_section(checks)
+    lines += gaps(study) + per_language(study) + shortcuts_section(study, audited or [])
+    lines += checks_section(checks)
     if notes:
         lines += ["## Notes", "", *[f"- {n}" for n in notes], ""]
     lines += plots_section(pngs)

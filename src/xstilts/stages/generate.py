@@ -9,17 +9,28 @@ from pathlib import Path
 
 from xstilts.data.files import publish, task_file, write_json, write_jsonl
 from xstilts.stages.cli import parse, run
-from xstilts.tasks import INTERMEDIATE_TASKS, TASKS, TaskSpec
+from xstilts.tasks import INTERMEDIATE_TASKS, MNLI, TASKS, TaskSpec
 from xstilts.world import datasets
 from xstilts.world.languages import LANGUAGES_BY_CODE, World
 from xstilts.world.registry import GENERATORS
+
+
+def intermediate_sizes(sizes) -> dict[str, int]:
+    """Each intermediate training set in its hub dataset's proportion to MNLI's (MNLI has
+    ``world.intermediate_size``), within ``intermediate_floor`` and ``intermediate_cap``: so
+    multi-task sampling by size and its temperature act as on the real sets."""
+    scale = sizes.intermediate_size / MNLI.train_examples
+    return {name: min(sizes.intermediate_cap,
+                      max(sizes.intermediate_floor, round(spec.train_examples * scale)))
+            for name, spec in INTERMEDIATE_TASKS.items()}
 
 
 def plan(spec: TaskSpec, languages: list[str], sizes, translated: bool):
     """(split, language, size) of every file of a task."""
     if spec.name in INTERMEDIATE_TASKS:
         train_langs = languages if translated else ["en"]
-        return ([("train", lang, sizes.intermediate_size) for lang in train_langs]
+        size = intermediate_sizes(sizes)[spec.name]
+        return ([("train", lang, size) for lang in train_langs]
                 + [("validation", "en", sizes.eval_size)])
     if spec.type == "retrieval":
         return [(split, lang, sizes.tatoeba_size) for split in spec.splits

@@ -6,7 +6,8 @@ as ``compare``, stays):
   with; also logged on the MLflow run ``report``, which ends the experiment-level run);
 - ``results.md``: the matrix intermediate task x target with XTREME and group scores, the
   paper's real-data numbers beside it, gains over no intermediate task, cross-lingual gaps,
-  per-language tables per target and the checks, each with its value;
+  per-language tables per target, what rules that read no meaning score and how many scored
+  items were trained on (report/shortcuts.py), and the checks, each with its value;
 - ``summary.json``: DVC metrics (``dvc metrics diff``, ``dvc exp show``);
 - ``matrix.csv``, ``xtreme.csv``, ``gap_distance.csv``: DVC plot data (``dvc plots diff``);
 - ``plots/*.png``: per-language bars, heatmaps of the matrix, drop vs language distance.
@@ -23,6 +24,7 @@ from xstilts.report import export, plots, tables
 from xstilts.report.analysis import analyse
 from xstilts.report.checks import run_checks
 from xstilts.report.collect import collect, guessing_score
+from xstilts.report.shortcuts import audit
 from xstilts.stages.cli import parse, run
 from xstilts.tasks import FINETUNE_TARGETS, RETRIEVAL_TARGETS
 
@@ -63,8 +65,10 @@ def main(argv=None) -> None:
     with tracking.report_run(params, run_params), \
             publish(args.out, keep_others=True) as tmp:
         pngs = plots.draw_all(study, tmp / "plots")
+        audited = list(audit(args.data, [*params.finetune.targets,
+                                         *params.eval.retrieval_tasks], params.data.languages))
         markdown = tables.render(study, checks, params.encoder, params.seeds, notes, pngs,
-                                 params.data.source)
+                                 params.data.source, audited)
         (tmp / "results.md").write_text(markdown + "\n")
         write_json(tmp / "headline.json", headline)
         write_json(tmp / "summary.json", export.summary(study, checks))

@@ -13,15 +13,18 @@
 - CommonsenseQA (``tau/commonsense_qa``) asks for knowledge the question does not contain.
   Here it is the world's common sense (knowledge.py), fixed by the seed and shared by all
   splits: what colour a kind of thing usually is, where a person works, who works at an
-  organisation, and (two hops) in which place a person works.
+  organisation, and (two hops) in which place a person works. Each question opens with a
+  sentence that sets its scene, so questions are many while the knowledge is small.
 """
 
 import hashlib
 import random
 from collections.abc import Iterator
+from functools import partial
 
-from xstilts.world.concepts import COLOURS, NOUNS, ORGS, PERSONS, PLACES, RELATIONS
+from xstilts.world.concepts import COLOURS, NOUNS, ORGS, PERSONS, PLACES, RELATIONS, SIZES
 from xstilts.world.datasets import _rng
+from xstilts.world.heldout import draw
 from xstilts.world.knowledge import (
     DIRECTIONS,
     SLOTS,
@@ -37,6 +40,7 @@ from xstilts.world.syntax import (
     Clause,
     Locative,
     NounPhrase,
+    Possession,
     Question,
     realise,
     text,
@@ -90,11 +94,19 @@ def hellaswag_example(rng: random.Random) -> tuple[Scene, NounPhrase, list[Claus
             return scene, subject, endings, label
 
 
+def hellaswag_items(world: World, split: str) -> Iterator[tuple]:
+    """The meanings of a split's records, in order: ``hellaswag_example``s on the split's
+    side of the held-out partition (heldout.py)."""
+    rng = _rng(world, "hellaswag", split)
+    while True:
+        yield draw(world.seed, split, rng, hellaswag_example, lambda x: [x[0].statements],
+                   lambda x: x[2])
+
+
 def hellaswag(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     """HellaSwag records; ``label`` is a string "0".."3", as on the hub."""
-    rng, lex = _rng(world, "hellaswag", split), world.lexicons[lang]
-    for ind in range(n):
-        scene, subject, endings, label = hellaswag_example(rng)
+    lex = world.lexicons[lang]
+    for ind, (scene, subject, endings, label) in zip(range(n), hellaswag_items(world, split)):
         cuts = [realise(e, lex) for e in endings]
         cuts = [tokens[span(tokens, "subj")[1]:] for tokens in cuts]
         ctx_a, ctx_b = _story(scene, lex), phrase(subject, lex)
@@ -149,18 +161,45 @@ def _say(x, lex: Lexicon) -> str:
     return " ".join(lex.name(p) for p in x) if isinstance(x, tuple) else lex.word(x)
 
 
+def cosmos_items(world: World, split: str) -> Iterator[tuple]:
+    """The meanings of a split's records, in order (as ``hellaswag_items``)."""
+    rng = _rng(world, "cosmos_qa", split)
+    while True:
+        yield draw(world.seed, split, rng, cosmos_example, lambda x: [x[0].statements],
+                   lambda x: [getattr(x[1], "clause", x[1])])
+
+
 def cosmos_qa(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
-    rng, lex = _rng(world, "cosmos_qa", split), world.lexicons[lang]
-    for idx in range(n):
-        scene, query, answers, label = cosmos_example(rng)
+    lex = world.lexicons[lang]
+    for idx, (scene, query, answers, label) in zip(range(n), cosmos_items(world, split)):
         tokens = query.tokens(lex) if isinstance(query, Query) else realise(query, lex)
         yield {"id": _key(world, "cosmos_qa", split, idx)[:30], "context": _story(scene, lex),
                "question": text(tokens),
                **{f"answer{i}": _say(a, lex) for i, a in enumerate(answers)}, "label": label}
 
 
-def commonsense_example(seed: int, rng: random.Random) -> tuple[Question, object, list, int]:
-    """(question, its concept, five answers (lemmas or name tuples), index of the right one)."""
+def _framing(rng: random.Random, kind: int, concept) -> Clause:
+    """The sentence that sets a question's scene: it mentions the asked concept, never the
+    answer ("anna has 3 cups . what colour is the cup ?"), as CommonsenseQA's questions are
+    little scenes written around one ConceptNet concept."""
+    if kind == 0:  # a kind of thing, without its colour
+        other = rng.choice([n for n in NOUNS if n != concept])
+        return rng.choice((Possession(rng.choice(PERSONS), rng.randint(2, 9), NounPhrase(concept)),
+                           Locative(NounPhrase(concept, size=rng.choice(SIZES)),
+                                    rng.choice(sorted(RELATIONS)),
+                                    NounPhrase(other, rng.choice(COLOURS)))))
+    noun = rng.choice(NOUNS)
+    person = concept if kind > 1 else rng.choice(PERSONS)
+    return rng.choice((Possession(person, rng.randint(2, 9), NounPhrase(noun, rng.choice(COLOURS))),
+                       Attribute(NounPhrase(noun, owner=person), rng.choice(COLOURS + SIZES))))
+
+
+def commonsense_example(seed: int, rng: random.Random,
+                        ) -> tuple[Clause, Question, object, list, int]:
+    """(framing sentence, question, its concept, five answers (lemmas or name tuples), index
+    of the right one). The knowledge is the world's (shared by every split, as ConceptNet is);
+    the framing sentence makes each question new, and dev/test frame theirs with held-out
+    meanings (heldout.py), so no dev or test question is a training question."""
     kb = common_sense(seed)
     kind = rng.randrange(4)
     if kind == 0:
@@ -179,15 +218,29 @@ def commonsense_example(seed: int, rng: random.Random) -> tuple[Question, object
         pool = ORGS if kind == 2 else PLACES
     answers = rng.sample([a for a in pool if a != right], 4)
     label = rng.randrange(5)
-    return question, concept, [*answers[:label], right, *answers[label:]], label
+    return (_framing(rng, kind, concept), question, concept,
+            [*answers[:label], right, *answers[label:]], label)
+
+
+def commonsense_items(world: World, split: str) -> Iterator[tuple]:
+    """The meanings of a split's records, in order (as ``hellaswag_items``); no question
+    twice, as CommonsenseQA asks each once."""
+    rng, seen = _rng(world, "commonsense_qa", split), set()
+    while True:
+        item = draw(world.seed, split, rng, partial(commonsense_example, world.seed),
+                    lambda x: [[x[0]]])
+        if item[:2] not in seen:
+            seen.add(item[:2])
+            yield item
 
 
 def commonsense_qa(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     """CommonsenseQA records; ``answerKey`` is a letter "A".."E", ``choices`` a dict."""
-    rng, lex = _rng(world, "commonsense_qa", split), world.lexicons[lang]
-    for idx in range(n):
-        question, concept, answers, label = commonsense_example(world.seed, rng)
+    lex = world.lexicons[lang]
+    items = commonsense_items(world, split)
+    for idx, (framing, question, concept, answers, label) in zip(range(n), items):
         yield {"id": _key(world, "commonsense_qa", split, idx)[:32],
-               "question": text(realise(question, lex)), "question_concept": _say(concept, lex),
+               "question": f"{text(realise(framing, lex))} {text(realise(question, lex))}",
+               "question_concept": _say(concept, lex),
                "choices": {"label": list("ABCDE"), "text": [_say(a, lex) for a in answers]},
                "answerKey": "ABCDE"[label]}

@@ -7,8 +7,10 @@ translations of one English set) while monolingual corpora are not parallel.
 
 import random
 from collections.abc import Iterator
+from functools import partial
 
 from xstilts.tasks import NLI_LABELS
+from xstilts.world.heldout import draw
 from xstilts.world.languages import Lexicon, World
 from xstilts.world.nli import nli_example
 from xstilts.world.scenes import clause, document, meaning_key
@@ -29,10 +31,12 @@ def corpus(world: World, lang: str, n: int, code_switch: float = 0.0,
     shared words cannot. A share ``code_switch`` of the other lines mixes in English words,
     as web text in most languages does; it ties a language's words to English ones when they
     share no spelling. With ``usual`` the scenes are as things usually are (``scenes.document``).
+    Text is training data: no line holds a held-out meaning (heldout.py).
     """
     rng, lex, en = _rng(world, "corpus", lang), world.lexicons[lang], world.lexicons["en"]
     for _ in range(n):
-        meanings = document(rng, usual=usual)
+        meanings = draw(world.seed, "train", rng, lambda r: document(r, usual=usual),
+                        lambda d: [d])
         sentences = [realise(c, lex) for c in meanings]
         if lang != "en":
             # No draw when off: a corpus without TLM lines does not depend on the option.
@@ -56,20 +60,30 @@ def mnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     """NLI from several "genres": half the premises open with an unrelated sentence. English
     in the study; other languages give the translate-train variant."""
     rng, lex = _rng(world, "mnli", split), world.lexicons[lang]
+
+    def make(r: random.Random, label: str):
+        premise, hypothesis, label = nli_example(r, label)
+        return (clause(r) if r.random() < 0.5 else None), premise, hypothesis, label
+
     for idx in range(n):
-        premise, hypothesis, label = nli_example(rng)
-        text_p = text(realise(premise, lex))
-        if rng.random() < 0.5:
-            text_p = f"{text(realise(clause(rng), lex))} {text_p}"
-        yield {"premise": text_p, "hypothesis": text(realise(hypothesis, lex)),
+        wanted = rng.choice(NLI_LABELS)  # drawn first: the partition must not tilt labels
+        opening, premise, hypothesis, label = draw(
+            world.seed, split, rng, partial(make, label=wanted),
+            lambda x: [[*x[1], *([x[0]] if x[0] else [])], [x[2]]])
+        sentences = ([opening] if opening else []) + list(premise)
+        yield {"premise": " ".join(text(realise(c, lex)) for c in sentences),
+               "hypothesis": text(realise(hypothesis, lex)),
                "label": NLI_LABELS.index(label), "idx": idx}
 
 
 def xnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     rng, lex = _rng(world, "xnli", split), world.lexicons[lang]
     for _ in range(n):
-        premise, hypothesis, label = nli_example(rng)
-        yield {"sentence1": text(realise(premise, lex)),
+        wanted = rng.choice(NLI_LABELS)  # drawn first: the partition must not tilt labels
+        premise, hypothesis, label = draw(world.seed, split, rng,
+                                          partial(nli_example, label=wanted),
+                                          lambda x: [x[0], [x[1]]])
+        yield {"sentence1": " ".join(text(realise(c, lex)) for c in premise),
                "sentence2": text(realise(hypothesis, lex)),
                "language": lang, "gold_label": label}
 
@@ -81,7 +95,8 @@ def tatoeba(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     src, en = world.lexicons[lang], world.lexicons["en"]
     seen = set()
     for _ in range(n):
-        while (key := meaning_key(meaning := clause(rng))) in seen:
+        while (key := meaning_key(meaning := draw(world.seed, split, rng, clause,
+                                                  lambda c: [[c]]))) in seen:
             pass
         seen.add(key)
         yield {"source_sentence": text(realise(meaning, src)),

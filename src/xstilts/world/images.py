@@ -22,6 +22,7 @@ import numpy as np
 
 from xstilts.data.files import DataFileError, read_jsonl, write_jsonl
 from xstilts.world.datasets import _rng
+from xstilts.world.heldout import draw
 from xstilts.world.languages import World
 from xstilts.world.scenes import locative
 from xstilts.world.syntax import Locative, NounPhrase, realise, text
@@ -117,7 +118,8 @@ def image_caption_pairs(world: World, split: str, n: int, image_size: int = 32,
     codes = languages or world.codes
     for _ in range(n):
         # Owners and places cannot be drawn, so captions mention only what the image shows.
-        scene = locative(rng, place_p=0.0, owner_p=0.0)
+        scene = draw(world.seed, split, rng, lambda r: locative(r, place_p=0.0, owner_p=0.0),
+                     lambda c: [[c]])
         image = render(scene, image_size, rng)
         yield image, {lang: text(realise(scene, world.lexicons[lang])) for lang in codes}
 

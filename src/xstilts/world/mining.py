@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from xstilts.world.concepts import COLOURS, ORGS, PLACES, RELATIONS, SIZES
 from xstilts.world.datasets import _rng
+from xstilts.world.heldout import draw, held_out
 from xstilts.world.languages import World
 from xstilts.world.scenes import clause, meaning_key
 from xstilts.world.syntax import Attribute, Clause, Employment, Locative, Possession, realise, text
@@ -42,11 +43,13 @@ def _near_miss(c: Clause, rng: random.Random) -> Clause:
     return replace(c, org=rng.choice(ORGS), place=rng.choice(PLACES))
 
 
-def bucc_pools(rng: random.Random, n: int) -> list[tuple[Clause | None, Clause | None]]:
+def bucc_pools(rng: random.Random, n: int, seed: int, split: str,
+               ) -> list[tuple[Clause | None, Clause | None]]:
     """n (source meaning, target meaning) records in shuffled order; None marks no partner.
 
     With g gold pairs and 1.5 g sentences without a translation on each side, each pool is
-    40 % parallel and the records number 4 g.
+    40 % parallel and the records number 4 g. Every sentence is a held-out scene
+    (heldout.py), near-misses included.
     """
     n_gold = round(n * PARALLEL_SHARE / (2 - PARALLEL_SHARE))
     n_source = (n - n_gold) // 2
@@ -57,8 +60,9 @@ def bucc_pools(rng: random.Random, n: int) -> list[tuple[Clause | None, Clause |
         # them all: then it gets an unrelated sentence instead.
         for tries in range(NEAR_MISS_TRIES + UNRELATED_TRIES):
             near_miss = near is not None and tries < NEAR_MISS_TRIES
-            c = _near_miss(near, rng) if near_miss else clause(rng)
-            if meaning_key(c) not in seen:
+            c = (_near_miss(near, rng) if near_miss
+                 else draw(seed, split, rng, clause, lambda m: [[m]]))
+            if meaning_key(c) not in seen and held_out(seed, c):
                 seen.add(meaning_key(c))
                 return c
         raise ValueError(f"bucc: no new meaning in {UNRELATED_TRIES} draws for a pool of {n} "
@@ -79,7 +83,7 @@ def bucc(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     if split not in ("validation", "test"):
         raise ValueError(f"bucc18 has splits validation and test, not {split!r}")
     rng, src, en = _rng(world, "bucc", split), world.lexicons[lang], world.lexicons["en"]
-    for source, target in bucc_pools(rng, n):
+    for source, target in bucc_pools(rng, n, world.seed, split):
         yield {"source_sentence": text(realise(source, src)) if source else "",
                "target_sentence": text(realise(target, en)) if target else "",
                "source_lang": lang, "target_lang": "en"}

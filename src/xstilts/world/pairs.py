@@ -6,9 +6,9 @@
   premise allows), so two or three sentences must be combined; the other twin, placed with
   the same words, gives near-misses. MNLI's analogue (nli.py) needs one sentence.
 - QQP (``glue``/``qqp``) asks whether two questions ask the same thing. Duplicates are
-  rephrasings (the converse relation with the objects swapped, "is not small" for "is big",
-  wh-word fronted or in situ); non-duplicates are rephrasings of a question with one content
-  word changed, or with the objects swapped but the relation kept, so word overlap says little.
+  rephrasings (the converse relation with the objects swapped, wh-word fronted or in situ);
+  non-duplicates change the relation or swap the objects but keep it, and half the pairs of
+  each label share all their words, so word overlap says nothing.
 - PAWS-X (``google/xtreme``/``PAWS-X.<lang>``) is paraphrase identification on pairs of high
   word overlap: swapping the objects of a relation changes the meaning unless the relation is
   turned into its converse (or is the symmetric "near"). Its dev/test sets are translations:
@@ -19,11 +19,13 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 
 from xstilts.tasks import NLI_LABELS
 from xstilts.world.concepts import COLOURS, NOUNS, PERSONS, RELATIONS, SIZES
 from xstilts.world.datasets import _rng
-from xstilts.world.knowledge import DIRECTIONS, SLOTS, Scene, judge, slot_of, twin_scene
+from xstilts.world.heldout import draw
+from xstilts.world.knowledge import DIRECTIONS, SLOTS, Scene, judge, twin_scene
 from xstilts.world.languages import World
 from xstilts.world.questions import WHAT, Query
 from xstilts.world.scenes import locative, noun_phrase
@@ -36,9 +38,10 @@ def _values(slot: str) -> tuple:
     return {"colour": COLOURS, "size": SIZES, "owner": PERSONS, "noun": NOUNS}[slot]
 
 
-def anli_example(rng: random.Random) -> tuple[Scene, Clause, str]:
-    """(scene, hypothesis, label): labels equally likely, each reached by every form."""
-    scene, label = twin_scene(rng), rng.choice(NLI_LABELS)
+def anli_example(rng: random.Random, label: str | None = None) -> tuple[Scene, Clause, str]:
+    """(scene, hypothesis, label): labels (unless given) equally likely, each reached by
+    every form."""
+    scene, label = twin_scene(rng), label or rng.choice(NLI_LABELS)
     while True:
         hypothesis = _anli_hypothesis(scene, rng)
         if judge(scene, hypothesis) == label:
@@ -66,11 +69,21 @@ def _anli_hypothesis(scene: Scene, rng: random.Random) -> Clause:
             else Locative(mark, relation, name))
 
 
+def anli_items(world: World, split: str) -> Iterator[tuple[Scene, Clause, str]]:
+    """The meanings of a split's records, in order: ``anli_example``s on the split's side of
+    the held-out partition (heldout.py), each label drawn first so that the partition does not
+    tilt the labels."""
+    rng = _rng(world, "anli", split)
+    while True:
+        wanted = rng.choice(NLI_LABELS)
+        yield draw(world.seed, split, rng, partial(anli_example, label=wanted),
+                   lambda x: [x[0].statements, [x[1]]])
+
+
 def anli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     """ANLI records. ``reason`` (an annotator's note on the hub, often empty) is always ""."""
-    rng, lex = _rng(world, "anli", split), world.lexicons[lang]
-    for idx in range(n):
-        scene, hypothesis, label = anli_example(rng)
+    lex = world.lexicons[lang]
+    for idx, (scene, hypothesis, label) in zip(range(n), anli_items(world, split)):
         uid = uuid.uuid5(uuid.NAMESPACE_URL, f"xstilts:{world.seed}:anli:{split}:{idx}")
         yield {"uid": str(uid),
                "premise": " ".join(text(realise(c, lex)) for c in scene.statements),
@@ -81,117 +94,98 @@ def anli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
 _OTHER_SIDE = {"subj": "obj", "obj": "subj"}
 
 
-def _question(rng: random.Random) -> Query:
-    """A yes/no or wh-question about a spatial relation, a colour or a size."""
+def _question(rng: random.Random, frontable: bool) -> Query:
+    """A yes/no question or a wh-question about a directed relation between two objects
+    ("is the ball above the box ?", "what is above the box ?"); ``frontable``: one whose
+    wh-phrase can move (not a subject wh-word, which is at the front already)."""
     a = noun_phrase(rng)
     a = replace(a, **{s: None for s in ("colour", "size", "owner") if rng.random() < 0.5})
-    kind = rng.choices(range(4), weights=(3, 3, 1, 3))[0]  # wh colour/size: one rewrite only
-    relation = rng.choice(sorted(RELATIONS))
-    if kind == 0:
+    relation = rng.choice(DIRECTIONS)
+    part = rng.choice((None, "obj") if frontable else (None, "subj", "obj"))
+    if part is None:
         b = replace(noun_phrase(rng, avoid=(a.noun,)), size=None, owner=None)
-        return Query(Locative(a, relation, b), None, rng.random() < 0.7)
-    if kind == 1:
-        part = rng.choice(("subj", "obj"))
-        pair = (WHAT, a) if part == "subj" else (a, WHAT)
-        return Query(Locative(pair[0], relation, pair[1]), part, rng.random() < 0.5)
-    slot = rng.choice(("colour", "size"))
-    a = replace(a, **{slot: None})  # "is the red ball red ?" would answer itself
-    if kind == 2:
-        return Query(Attribute(a, slot), "adjective", rng.random() < 0.5)
-    return Query(Attribute(a, rng.choice(_values(slot)), rng.random() < 0.3), None,
-                 rng.random() < 0.7)
+        return Query(Locative(a, relation, b), None, rng.random() < 0.5)
+    pair = (WHAT, a) if part == "subj" else (a, WHAT)
+    return Query(Locative(pair[0], relation, pair[1]), part, rng.random() < 0.5)
 
 
-def _rewrites(q: Query) -> list[Query]:
-    """The one-step rewrites of a question that keep its meaning and change its words."""
-    c, out = q.clause, []
-    if isinstance(c, Locative):  # "what is above X" = "X is below what"
-        out.append(Query(Locative(c.obj, RELATIONS[c.relation], c.subj),
-                         _OTHER_SIDE.get(q.part), q.front))
-    if q.part != "subj":  # a subject wh-word is at the front already
-        out.append(q._replace(front=not q.front))
-    if q.part is None and isinstance(c, Attribute) and c.adjective in SIZES:
-        out.append(q._replace(clause=replace(c, adjective=SIZE_SWAP[c.adjective],
-                                             negated=not c.negated)))
-    return out
+def _swapped(q: Query, relation: str) -> Query:
+    c = q.clause
+    return Query(Locative(c.obj, relation, c.subj), _OTHER_SIDE.get(q.part), q.front)
 
 
-def _rephrase(q: Query, rng: random.Random) -> Query:
-    new = q
-    while new == q:  # two rewrites may undo each other
-        new = q
-        for _ in range(rng.randint(1, 2)):
-            new = rng.choice(_rewrites(new))
-    return new
+def qqp_example(rng: random.Random, label: int | None = None) -> tuple[Query, Query, int]:
+    """(question1, question2, label): 1 when both ask the same, in different words.
 
-
-def _change(q: Query, rng: random.Random) -> Query:
-    """A different question: one content word changed, or the objects swapped."""
-    c, route = q.clause, rng.random()
-    if isinstance(c, Locative) and route < 0.5:
-        if c.relation != "near" and route < 0.25:  # swapped objects, same relation
-            return Query(Locative(c.obj, c.relation, c.subj), _OTHER_SIDE.get(q.part),
-                         q.front)
-        return q._replace(clause=replace(
-            c, relation=rng.choice([r for r in RELATIONS if r != c.relation])))
-    if isinstance(c, Attribute) and route < 0.5:
-        if q.part is None and route < 0.2:  # "is X big" / "is X not big": opposite answers
-            return q._replace(clause=replace(c, negated=not c.negated))
-        pool = ("colour", "size") if q.part else _values(slot_of(c.adjective))
-        return q._replace(clause=replace(c, adjective=rng.choice(
-            [v for v in pool if v != c.adjective])))
-    role = rng.choice([r for r in ("subj", "obj") if getattr(c, r, WHAT) != WHAT])
-    np = getattr(c, role)
-    slot = rng.choice([s for s in ("noun", "colour", "size", "owner") if getattr(np, s)])
-    taken = {getattr(c.subj, slot), getattr(getattr(c, "obj", c.subj), slot)}
-    np = replace(np, **{slot: rng.choice([v for v in _values(slot) if v not in taken])})
-    return q._replace(clause=replace(c, **{role: np}))
-
-
-def qqp_example(rng: random.Random) -> tuple[Query, Query, int]:
-    """(question1, question2, label): 1 when both ask the same, in different words."""
-    q1, duplicate = _question(rng), rng.random() < 0.5
-    return q1, _rephrase(q1 if duplicate else _change(q1, rng), rng), int(duplicate)
+    As in PAWS-X, half the pairs of each label use the same words, and the first question is
+    drawn alike for both labels: a duplicate moves the wh-phrase (same words) or asks the
+    converse relation of the swapped objects (one word changed); a non-duplicate swaps the
+    objects under the same relation (same words) or asks another relation (one word changed).
+    Either may then move its wh-phrase.
+    """
+    duplicate = rng.random() < 0.5 if label is None else bool(label)
+    same_words = rng.random() < 0.5
+    q1 = _question(rng, frontable=same_words)
+    c = q1.clause
+    if same_words and duplicate:
+        return q1, q1._replace(front=not q1.front), 1
+    if same_words:
+        q2 = _swapped(q1, c.relation)
+    elif duplicate:
+        q2 = _swapped(q1, RELATIONS[c.relation])
+    else:
+        q2 = q1._replace(clause=replace(c, relation=rng.choice(
+            [r for r in DIRECTIONS if r != c.relation])))
+    if q2.part != "subj" and rng.random() < 0.5:
+        q2 = q2._replace(front=not q2.front)
+    return q1, q2, int(duplicate)
 
 
 def qqp(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     rng, lex = _rng(world, "qqp", split), world.lexicons[lang]
     for idx in range(n):
-        q1, q2, label = qqp_example(rng)
+        wanted = rng.randrange(2)  # drawn first: the partition must not tilt labels
+        q1, q2, label = draw(world.seed, split, rng, partial(qqp_example, label=wanted),
+                             lambda x: [[x[0].clause], [x[1].clause]])
         yield {"question1": text(q1.tokens(lex)), "question2": text(q2.tokens(lex)),
                "label": label, "idx": idx}
 
 
-def paws_example(rng: random.Random) -> tuple[Clause, Clause, int]:
-    """(sentence1, sentence2, label) of high word overlap; label 1 when they mean the same."""
-    label = rng.randrange(2)
-    if rng.random() < 0.2:  # sizes are two, so a denied size is the other one
-        np, size = replace(noun_phrase(rng), size=None), rng.choice(SIZES)
-        first, other = Attribute(np, size, rng.random() < 0.5), SIZE_SWAP[size]
-        # "is not big" = "is small"; "is big" / "is small" and "is big" / "is not big" differ.
-        routes = [(other, not first.negated)] if label else [(other, first.negated),
-                                                            (size, not first.negated)]
-        return first, Attribute(np, *rng.choice(routes)), label
+def paws_example(rng: random.Random, label: int | None = None) -> tuple[Clause, Clause, int]:
+    """(sentence1, sentence2, label) of high word overlap; label 1 when they mean the same.
+
+    As PAWS builds its pairs by swapping words, half the pairs of each label use exactly the
+    same words and half change one, and each sentence alone is drawn alike for both labels
+    (half of them about "near"), so neither the words of one sentence nor "the same words"
+    tells the label:
+
+    - paraphrase: the objects of the symmetric "near" swapped (same words), or a directed
+      relation turned into its converse with the objects swapped (one word changed);
+    - not a paraphrase: the objects of a directed relation swapped, or two objects' colours,
+      sizes or owners traded under "near" (same words), or "near" and a directed relation
+      exchanged (one word changed).
+    """
+    label = rng.randrange(2) if label is None else label
     p = locative(rng)
-    converse = Locative(p.obj, RELATIONS[p.relation], p.subj, p.place)
+    p = replace(p, relation="near" if rng.random() < 0.5 else rng.choice(DIRECTIONS))
+    near = p.relation == "near"
     if label:
-        return p, converse, 1
-    routes = [replace(p, subj=replace(p.subj, **{s: getattr(p.obj, s)}),
+        return p, Locative(p.obj, RELATIONS[p.relation], p.subj, p.place), 1
+    traded = [replace(p, subj=replace(p.subj, **{s: getattr(p.obj, s)}),
                       obj=replace(p.obj, **{s: getattr(p.subj, s)}))
               for s in ("colour", "size", "owner") if getattr(p.subj, s) != getattr(p.obj, s)]
-    if p.relation != "near":  # objects swapped but not the relation; the relation reversed
-        routes += [Locative(p.obj, p.relation, p.subj, p.place),
-                   replace(p, relation=RELATIONS[p.relation])]
-    else:
-        routes.append(replace(p, relation=rng.choice([r for r in RELATIONS if r != "near"])))
-    return p, rng.choice(routes), 0
+    if rng.random() < 0.5 and (traded or not near):  # the same words
+        return p, (rng.choice(traded) if near else Locative(p.obj, p.relation, p.subj, p.place)), 0
+    return p, replace(p, relation=rng.choice(DIRECTIONS) if near else "near"), 0
 
 
 def paws_x(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     """PAWS-X records; ``label`` is the string "0" or "1", as in ``google/xtreme``."""
     rng, lex = _rng(world, "paws_x", split), world.lexicons[lang]
     for _ in range(n):
-        s1, s2, label = paws_example(rng)
+        wanted = rng.randrange(2)  # drawn first: the partition must not tilt labels
+        s1, s2, label = draw(world.seed, split, rng, partial(paws_example, label=wanted),
+                             lambda x: [[x[0]], [x[1]]])
         if rng.random() < 0.5:
             s1, s2 = s2, s1
         yield {"sentence1": text(realise(s1, lex)), "sentence2": text(realise(s2, lex)),

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from xstilts.world.concepts import COLOURS, NOUNS, ORGS, PERSONS, PLACES, RELATIONS, SIZES
 from xstilts.world.datasets import _rng
+from xstilts.world.heldout import draw
 from xstilts.world.languages import World
 from xstilts.world.scenes import locative, noun_phrase
 from xstilts.world.syntax import (
@@ -191,7 +192,7 @@ def _records(world: World, stream: str, split: str, lang: str, n: int,
     rng, lex = _rng(world, stream, split), world.lexicons[lang]
     made = 0
     while made < n:
-        scene = _scene(rng, style)
+        scene = draw(world.seed, split, rng, lambda r: _scene(r, style), lambda s: [s])
         yes, no = _asks(scene, rng, style)
         clauses = [realise(c, lex) for c in scene]
         context = " ".join(text(c) for c in clauses)

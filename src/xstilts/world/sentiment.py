@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from xstilts.world.concepts import COLOURS, NEGATIVE, POSITIVE, SIZES
 from xstilts.world.datasets import _rng
+from xstilts.world.heldout import draw
 from xstilts.world.languages import Lexicon, World
 from xstilts.world.scenes import locative, noun_phrase
 from xstilts.world.syntax import Attribute, Clause, NounPhrase, Token, realise, text
@@ -60,6 +61,7 @@ def _sentence(c: Clause, very: bool, lex: Lexicon) -> list[Token]:
 def sst2(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     rng, lex = _rng(world, "sst2", split), world.lexicons[lang]
     for idx in range(n):
-        sentences, label = sst2_example(rng)
+        sentences, label = draw(world.seed, split, rng, sst2_example,
+                                lambda x: [[c for c, _ in x[0]]])
         yield {"sentence": " ".join(text(_sentence(c, very, lex)) for c, very in sentences),
                "label": label, "idx": idx}

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from xstilts.world.concepts import COLOURS, ORGS, PERSONS, PLACES, SIZES
 from xstilts.world.datasets import _rng
+from xstilts.world.heldout import draw
 from xstilts.world.languages import World
 from xstilts.world.scenes import clause, locative, noun_phrase
 from xstilts.world.syntax import Attribute, Clause, Employment, NounPhrase, Possession, realise
@@ -51,7 +52,9 @@ def udpos(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
                          f"no train split for {lang!r}")
     rng, lex = _rng(world, "udpos", split), world.lexicons[lang]
     for _ in range(n):
-        tokens = [t for _ in range(rng.randint(1, 2)) for t in realise(clause(rng), lex)]
+        clauses = draw(world.seed, split, rng,
+                       lambda r: [clause(r) for _ in range(r.randint(1, 2))], lambda cs: [cs])
+        tokens = [t for c in clauses for t in realise(c, lex)]
         yield {"tokens": [t.form for t in tokens],
                "pos_tags": [UPOS_TAGS.index(t.pos) for t in tokens]}
 
@@ -85,7 +88,10 @@ def panx(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     _check_split(split)
     rng, lex = _rng(world, "panx", split), world.lexicons[lang]
     for _ in range(n):
-        tokens = [t for _ in range(rng.randint(1, 2)) for t in realise(entity_clause(rng), lex)]
+        clauses = draw(world.seed, split, rng,
+                       lambda r: [entity_clause(r) for _ in range(r.randint(1, 2))],
+                       lambda cs: [cs])
+        tokens = [t for c in clauses for t in realise(c, lex)]
         yield {"tokens": [t.form for t in tokens],
                "ner_tags": [PANX_TAGS.index(t.ner) for t in tokens],
                "langs": [lang] * len(tokens)}
