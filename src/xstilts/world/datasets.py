@@ -7,7 +7,7 @@ translations of one English set) while monolingual corpora are not parallel.
 
 import random
 from collections.abc import Iterator
-from functools import partial
+from functools import lru_cache, partial
 
 from xstilts.tasks import NLI_LABELS
 from xstilts.world.heldout import draw
@@ -76,13 +76,21 @@ def mnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
                "label": NLI_LABELS.index(label), "idx": idx}
 
 
-def xnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
-    rng, lex = _rng(world, "xnli", split), world.lexicons[lang]
+@lru_cache(maxsize=4)
+def xnli_items(world: World, split: str, n: int) -> tuple:
+    """The meanings of a split's first ``n`` records, the same in every language (drawn once:
+    held-out premises and hypotheses both take many draws)."""
+    rng, items = _rng(world, "xnli", split), []
     for _ in range(n):
         wanted = rng.choice(NLI_LABELS)  # drawn first: the partition must not tilt labels
-        premise, hypothesis, label = draw(world.seed, split, rng,
-                                          partial(nli_example, label=wanted),
-                                          lambda x: [x[0], [x[1]]])
+        items.append(draw(world.seed, split, rng, partial(nli_example, label=wanted),
+                          lambda x: [x[0], [x[1]]]))
+    return tuple(items)
+
+
+def xnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
+    lex = world.lexicons[lang]
+    for premise, hypothesis, label in xnli_items(world, split, n):
         yield {"sentence1": " ".join(text(realise(c, lex)) for c in premise),
                "sentence2": text(realise(hypothesis, lex)),
                "language": lang, "gold_label": label}
