@@ -19,7 +19,7 @@ from xstilts.publish import PROFILES, machine, timed_run, timing_table
 def main(argv: list[str]) -> None:
     split = argv.index("--") if "--" in argv else len(argv)
     quick, extra = "--quick" in argv[:split], argv[split + 1:]
-    cmd = PROFILES["quick" if quick else "matrix"] + extra
+    cmd = PROFILES["quick" if quick else "matrix"][0] + extra
     rows, total = timed_run(cmd)
     for key, value in machine(Path.cwd()).items():
         print(f"{key}: {value}")
