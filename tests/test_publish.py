@@ -72,3 +72,18 @@ def test_check_finds_the_published_scores_or_names_the_first_difference(study, c
 def test_refuses_a_study_of_another_profile(study):
     with pytest.raises(SystemExit, match="intermediate.tasks"):
         publish.main(["matrix", "--no-run"])
+
+
+def test_the_clip_page_needs_the_clip_experiment_and_leaves_the_readme(study):
+    """`publish clip` pages the CLIP experiment of three seeds (both encoders' commands named)
+    and never touches the README's quick block."""
+    with pytest.raises(SystemExit, match="the clip profile ends with encoder clip"):
+        publish.main(["clip", "--no-run"])
+    params = yaml.safe_load((study / "params.yaml").read_text())
+    params["encoder"], params["seeds"] = "clip", publish.CLIP_SEEDS
+    (study / "params.yaml").write_text(yaml.safe_dump(params))
+    readme = (study / "README.md").read_text()
+    publish.main(["clip", "--no-run"])
+    page = (study / "docs" / "results" / "clip.md").read_text()
+    assert "encoder=xlmr" in page and "encoder=clip" in page and "compare" in page
+    assert (study / "README.md").read_text() == readme

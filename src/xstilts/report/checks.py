@@ -42,14 +42,15 @@ def above_chance(study: Study) -> Check:
         if not scored:
             continue
         total += len(scored)
-        if n := sum(score <= t.chance for score, _, _ in scored):
-            below[t.name] = n
+        if at := [f"{i}/{lang}" for score, i, lang in scored if score <= t.chance]:
+            below[t.name] = at
         low, inter, lang = min(scored)
         parts.append(f"{t.name} {low:.1f} ({inter}, {lang}; chance {t.chance:.1f})")
-    text, n_below = "lowest per target: " + "; ".join(parts), sum(below.values())
+    text, n_below = "lowest per target: " + "; ".join(parts), sum(map(len, below.values()))
     if below:
         text += (f"; at or below chance: {n_below} of {total} cells ("
-                 + ", ".join(f"{name} {n}" for name, n in below.items()) + ")")
+                 + "; ".join(f"{name} {len(at)}: {', '.join(at)}" for name, at in below.items())
+                 + ")")
     return Check("Every non-English score above chance", _yes(not below), text,
                  {"all_above_chance": not below, "cells_at_or_below_chance": n_below,
                   "non_english_cells": total})
