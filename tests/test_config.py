@@ -296,11 +296,11 @@ def test_wrong_typed_leaf_is_rejected_naming_it(scratch, case):
 
 
 def test_each_phase_has_one_schedule(tmp_path):
-    both = mutated("intermediate.steps", 500)  # beside the default epochs
+    both = mutated("intermediate.epochs", 2)  # beside the default steps
     with pytest.raises(ParamsError, match="intermediate.steps, intermediate.epochs: set exactly"):
         load_params(write(tmp_path, both))
-    both["intermediate"]["epochs"] = None
-    assert load_params(write(tmp_path, both)).intermediate.steps == 500
+    both["intermediate"]["steps"] = None
+    assert load_params(write(tmp_path, both)).intermediate.epochs == 2
     no_steps = mutated("finetune.steps", None)  # but only PAWS-X has epochs
     with pytest.raises(ParamsError, match=r"finetune.steps: null, but \['xnli'"):
         load_params(write(tmp_path, no_steps))

@@ -75,6 +75,9 @@ class WorldParams(Section):
     # usual: corpus text tells of things as they usually are (what is higher is mostly
     # "above"); uniform: every object equally likely anywhere, as in the task datasets
     corpus_scenes: Literal["usual", "uniform"] = "uniform"
+    # plain: NLI that the offline encoder learns, with hypothesis-only and overlap cues;
+    # balanced: without them (bench/shortcuts.py), not learnt at the default budget
+    nli: Literal["plain", "balanced"] = "plain"
 
     @model_validator(mode="after")
     def _floor_under_cap(self):
@@ -147,14 +150,14 @@ class TrainParams(Section):
 class IntermediateParams(Section):
     tasks: list[str] = Field(default_factory=lambda: list(INTERMEDIATE_SETTINGS), min_length=1)
     # The schedule: `steps` for every task, or `epochs` of each task's examples (one of them).
-    steps: PositiveInt | None = None
+    steps: PositiveInt | None = 250
     lr: PositiveFloat | None = None  # phase 1's own learning rate; None: train.lr
     translated: Bool = False  # train on the task's data in every language (translate-train)
     temperature: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0  # multi-task
     # sampling: task probability ~ size ** (1 / temperature); 1 = proportional to size
     mlm_weight: Annotated[float, Field(ge=0, lt=1)] = 0.0  # share of steps that continue
     # multilingual MLM during intermediate training (the paper's mixed objective); 0 = off
-    epochs: PositiveFloat | None = 2.0  # set: each task's steps = epochs x its examples /
+    epochs: PositiveFloat | None = None  # set: each task's steps = epochs x its examples /
     # the effective batch (train.batch_size x train.grad_accum); None: `steps` for all
 
     @model_validator(mode="after")

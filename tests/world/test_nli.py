@@ -1,6 +1,6 @@
-"""NLI examples of the world: every label follows from what the premise states (an independent
-reader agrees), and neither the hypothesis's form, its words nor the words it shares with the
-premise tell the label."""
+"""NLI examples of the world: in both designs every label follows from what the premise states
+(an independent reader agrees); in the balanced one neither the hypothesis's form, its words
+nor the words it shares with the premise tell the label."""
 
 import random
 from collections import Counter
@@ -9,7 +9,7 @@ from world_reference import Reader
 from xstilts.report.shortcuts import word_precision
 from xstilts.tasks import NLI_LABELS
 from xstilts.world.languages import ENGLISH, World
-from xstilts.world.nli import lemmas, nli_example
+from xstilts.world.nli import balanced_example, lemmas, plain_example
 from xstilts.world.syntax import Attribute, Locative, realise, text
 
 
@@ -19,16 +19,18 @@ def _form(hypothesis) -> str:
     return "denial" if hypothesis.negated else "attribute"
 
 
-def _draw(n: int, seed: int):
+def _draw(n: int, seed: int, example=balanced_example):
     rng = random.Random(seed)
-    return [nli_example(rng) for _ in range(n)]
+    return [example(rng) for _ in range(n)]
 
 
 def test_nli_labels_agree_with_an_independent_reader_of_the_premise():
-    for premise, hypothesis, label in _draw(3000, 0):
-        assert isinstance(premise[0], Locative) and premise[0].subj.noun != premise[0].obj.noun
-        assert all(isinstance(c, Attribute) for c in premise[1:])
-        assert Reader(premise).nli(hypothesis) == label, (premise, hypothesis)
+    for example in (plain_example, balanced_example):
+        for premise, hypothesis, label in _draw(3000, 0, example):
+            assert isinstance(premise[0], Locative)
+            assert premise[0].subj.noun != premise[0].obj.noun
+            assert all(isinstance(c, Attribute) for c in premise[1:])
+            assert Reader(premise).nli(hypothesis) == label, (premise, hypothesis)
 
 
 def test_every_form_reaches_every_label_equally():

@@ -67,7 +67,8 @@ def main(argv=None) -> None:
     if params.data.source == "hf":  # real mode: the hub's files, in this stage's layout
         download_real(args.out, params)
         return
-    world = World(tuple(LANGUAGES_BY_CODE[c] for c in params.data.languages), params.world.seed)
+    world = World(tuple(LANGUAGES_BY_CODE[c] for c in params.data.languages), params.world.seed,
+                  params.world.nli)
     with publish(args.out) as tmp:
         counts = generate(tmp, world, params.world, params.intermediate.translated)
         write_json(tmp / "manifest.json", counts)

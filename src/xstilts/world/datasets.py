@@ -62,7 +62,7 @@ def mnli(world: World, split: str, lang: str, n: int) -> Iterator[dict]:
     rng, lex = _rng(world, "mnli", split), world.lexicons[lang]
 
     def make(r: random.Random, label: str):
-        premise, hypothesis, label = nli_example(r, label)
+        premise, hypothesis, label = nli_example(r, label, world.nli == "balanced")
         return (clause(r) if r.random() < 0.5 else None), premise, hypothesis, label
 
     for idx in range(n):
@@ -83,7 +83,8 @@ def xnli_items(world: World, split: str, n: int) -> tuple:
     rng, items = _rng(world, "xnli", split), []
     for _ in range(n):
         wanted = rng.choice(NLI_LABELS)  # drawn first: the partition must not tilt labels
-        items.append(draw(world.seed, split, rng, partial(nli_example, label=wanted),
+        items.append(draw(world.seed, split, rng,
+                          partial(nli_example, label=wanted, balanced=world.nli == "balanced"),
                           lambda x: [x[0], [x[1]]]))
     return tuple(items)
 

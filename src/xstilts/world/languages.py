@@ -110,11 +110,12 @@ def _fresh_word(rng: random.Random, taken: set[str], length: int, syllables: int
 class World:
     """All languages of one seed, with their lexicons built once."""
 
-    def __init__(self, specs: tuple[LanguageSpec, ...], seed: int):
+    def __init__(self, specs: tuple[LanguageSpec, ...], seed: int, nli: str = "plain"):
         if specs[0].code != "en":
             raise ValueError("the first language of a world must be English ('en')")
         self.specs = specs
         self.seed = seed
+        self.nli = nli  # the design of the NLI tasks (world/nli.py): plain | balanced
 
     @cached_property
     def lexicons(self) -> dict[str, Lexicon]:
