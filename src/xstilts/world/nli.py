@@ -9,7 +9,7 @@ contradiction, and how many hypothesis words the premise lacks tells much of the
 (bench/shortcuts.py). The offline encoder learns it.
 
 The balanced one closes those shortcuts; at the default budget the offline encoder does not
-learn it (MNLI dev at chance after 1,500 steps), so it is there to be worked on. Its premise
+learn it (docs/notes/2026-12-07-balanced-nli.md), so it is there to be worked on. Its premise
 is a scene: two objects in a spatial relation, described with some of their colour and size,
 then one or two sentences judging them or a third thing ("the box is nice"). The hypothesis
 takes one of three forms, and every form reaches every label, so neither its words nor its
