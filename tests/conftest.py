@@ -1,7 +1,7 @@
 """Shared test settings and fixtures: one thread, the world of the default languages, the
 world's tokenizer with a tiny XNLI model over it (``tokenizer``, ``model``; a module may define
-its own), and a tiny phase-0 encoder with captioned images and a few steps of CLIP training on them (the
-tests of the CLIP model and of phase 0b). The CLIP fixtures are built once per module (the
+its own), and a tiny phase-0 encoder with captioned images and a few steps of CLIP training on
+them (the tests of the CLIP model and of phase 0b). The CLIP fixtures are built once per module (the
 model tests draw from the generator encoder_dir seeds) and import what they use: a run of
 tests that needs none of them does not import open_clip."""
 
