@@ -31,8 +31,6 @@ from xstilts.world.questions import WHAT, Query
 from xstilts.world.scenes import locative, noun_phrase
 from xstilts.world.syntax import Attribute, Clause, Locative, NounPhrase, realise, text
 
-SIZE_SWAP = {"big": "small", "small": "big"}  # sizes are two, so "not big" is "small"
-
 
 def _values(slot: str) -> tuple:
     return {"colour": COLOURS, "size": SIZES, "owner": PERSONS, "noun": NOUNS}[slot]
