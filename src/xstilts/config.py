@@ -150,7 +150,7 @@ class TrainParams(Section):
 class IntermediateParams(Section):
     tasks: list[str] = Field(default_factory=lambda: list(INTERMEDIATE_SETTINGS), min_length=1)
     # The schedule: `steps` for every task, or `epochs` of each task's examples (one of them).
-    steps: PositiveInt | None = 250
+    steps: PositiveInt | None = 160
     lr: PositiveFloat | None = None  # phase 1's own learning rate; None: train.lr
     translated: Bool = False  # train on the task's data in every language (translate-train)
     temperature: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0  # multi-task
@@ -277,6 +277,9 @@ class HubParams(Section):
     clip_model: str = "xlm-roberta-large-ViT-H-14"
     clip_pretrained: str = "frozen_laion5b_s13b_b90k"
     captions: CaptionSourceParams = CaptionSourceParams()
+    # A local hub mirror (python -m xstilts.mirror fetch): real mode reads every dataset and
+    # model from it, with no network. Relative paths start at the repository root.
+    mirror: str | None = None
 
 
 class TrackingParams(Section):

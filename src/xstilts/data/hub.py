@@ -47,8 +47,10 @@ from xstilts.errors import StageError
 from xstilts.tasks import INTERMEDIATE_TASKS, NLI_LABELS, TASKS, TaskSpec
 
 OFFLINE_ADVICE = ("Real mode (data.source: hf) needs network access to the Hugging Face hub "
-                  "(huggingface.co, or the mirror in HF_ENDPOINT); to run the offline study "
-                  "set data.source: synthetic (the default) in params.yaml.")
+                  "(huggingface.co, or the mirror in HF_ENDPOINT), or a local mirror in "
+                  "hub.mirror, filled on a machine with network by `python -m xstilts.mirror "
+                  "fetch --mirror <dir>`; to run the offline study set data.source: synthetic "
+                  "(the default) in params.yaml.")
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 # Sequence lengths by task type in jiant's XTREME scripts, the X-STILTs code base: 256 for
@@ -382,6 +384,7 @@ class HubSettings:
     clip_model: str = "xlm-roberta-large-ViT-H-14"  # open_clip's, text tower `encoder`
     clip_pretrained: str = "frozen_laion5b_s13b_b90k"
     captions: CaptionSource = field(default_factory=CaptionSource)
+    mirror: str | None = None  # a local mirror (xstilts.mirror) instead of the hub
 
 
 def hub_settings(params) -> HubSettings:
@@ -418,12 +421,16 @@ def image_array(image, size: int) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8).transpose(2, 0, 1).copy()
 
 
+def caption_part(source: CaptionSource) -> Part:
+    return Part(source.dataset, source.config, source.split)
+
+
 def caption_pairs(source: CaptionSource, n: int, image_size: int, *,
                   load: Loader | None = None) -> Iterator[tuple[np.ndarray, dict[str, str]]]:
     """Up to ``n`` (image (3, H, W) uint8, {language: caption}) pairs, the shape
     ``xstilts.world.images.write_caption_dataset`` stores; rows lacking a caption in one of
     the languages are skipped."""
-    part = Part(source.dataset, source.config, source.split)
+    part = caption_part(source)
     count = 0
     for r in load_part(part, "en", load):
         captions = {}

@@ -108,12 +108,24 @@ def resolve_hub_clip(model_name: str, pretrained: str) -> tuple[dict, dict]:
 
 
 def build_hub_clip(model_name: str, pretrained: str, image_tower: str = "trained",
-                   cache_dir: str | None = None) -> tuple[torch.nn.Module, dict, HFTokenizer]:
-    """(model, config, tokenizer) of a released open_clip model; downloads the weights."""
+                   cache_dir: str | None = None, weights: Path | None = None,
+                   text_dir: Path | None = None) -> tuple[torch.nn.Module, dict, HFTokenizer]:
+    """(model, config, tokenizer) of a released open_clip model; downloads the weights, or,
+    from a local mirror, reads ``weights`` and builds the text tower from the HF config and
+    tokenizer in ``text_dir``."""
     cfg, tag = resolve_hub_clip(model_name, pretrained)
     try:
-        model = open_clip.create_model(model_name, pretrained=pretrained, cache_dir=cache_dir)
-        tokenizer = open_clip.get_tokenizer(model_name, cache_dir=cache_dir)
+        if weights is None:
+            model = open_clip.create_model(model_name, pretrained=pretrained,
+                                           cache_dir=cache_dir)
+            tokenizer = open_clip.get_tokenizer(model_name, cache_dir=cache_dir)
+        else:
+            text_cfg = {**cfg["text_cfg"], "hf_model_name": str(text_dir),
+                        "hf_tokenizer_name": str(text_dir), "hf_model_pretrained": False}
+            model = open_clip.create_model(model_name, pretrained=str(weights),
+                                           text_cfg=text_cfg)
+            cfg = {**cfg, "text_cfg": text_cfg}
+            tokenizer = text_tokenizer(cfg)
     except Exception as err:
         raise RuntimeError(f"{model_name}/{pretrained}: could not load from the hub "
                            f"({tag.get('hf_hub') or tag.get('url')}); real mode needs network "

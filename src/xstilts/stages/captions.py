@@ -28,8 +28,15 @@ def from_hub(out: Path, params) -> None:
             (tmp / "README.txt").write_text("No captions: hub.captions.dataset is null.\n")
         print("captions: none (hub.captions.dataset is null)")
         return
-    check_hub(datasets=[source.dataset], timeout=settings.timeout_s)
-    pairs = caption_pairs(source, source.train_images + source.test_images, source.image_size)
+    load = None
+    if settings.mirror:
+        from xstilts.mirror import MirrorLoader
+
+        load = MirrorLoader(Path(settings.mirror))
+    else:
+        check_hub(datasets=[source.dataset], timeout=settings.timeout_s)
+    pairs = caption_pairs(source, source.train_images + source.test_images, source.image_size,
+                          load=load)
     with publish(out) as tmp:
         write_caption_dataset(tmp / "train", islice(pairs, source.train_images))
         write_caption_dataset(tmp / "test", pairs)

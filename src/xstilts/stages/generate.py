@@ -79,8 +79,15 @@ def download_real(out: Path, params) -> None:
     from xstilts.data.download import run_download
     from xstilts.data.hub import HubError
 
+    local = {}
+    if params.hub.mirror:
+        from xstilts import mirror
+
+        where = Path(params.hub.mirror)
+        local = {"load": mirror.MirrorLoader(where),
+                 "check": lambda **_: mirror.check(params, where)}
     try:
-        counts = run_download(out, params)
+        counts = run_download(out, params, **local)
     except HubError as err:
         raise SystemExit(f"error: {err}") from None
     print(f"generate: downloaded {len(counts)} files for {len(params.data.languages)} "

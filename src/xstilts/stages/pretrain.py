@@ -38,7 +38,12 @@ def fetch(args, params) -> None:
     from xstilts.models.hub import fetch_encoder
 
     settings = hub_settings(params)
-    fetch_encoder(settings.encoder, args.out, timeout=settings.timeout_s)
+    name = settings.encoder
+    if settings.mirror:
+        from xstilts.mirror import model_dir
+
+        name = str(model_dir(Path(settings.mirror), settings.encoder))
+    fetch_encoder(name, args.out, timeout=settings.timeout_s)
     info = json.loads((args.out / "source.json").read_text())
     write_json(args.metrics, {"parameters": info["parameters"]})
     print(f"pretrain: fetched {settings.encoder} into {args.out}")

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from open_clip import ClipLoss
 
-from xstilts import tracking
+from xstilts import mirror, tracking
 from xstilts.config import ClipParams, TrainParams
 from xstilts.data.files import publish, write_json
 from xstilts.errors import StageError
@@ -243,8 +243,12 @@ def main(argv=None) -> None:
     with tracking.stage_run(params, "pretrain_clip", "pretrain_clip", run_params):
         if params.data.source == "hf":
             hub = params.hub
+            local = {}
+            if hub.mirror:
+                weights, text_dir = mirror.clip_files(params, Path(hub.mirror))
+                local = {"weights": weights, "text_dir": text_dir}
             model, cfg, tokenizer = clip.build_hub_clip(hub.clip_model, hub.clip_pretrained,
-                                                        p.image_tower)
+                                                        p.image_tower, **local)
             metrics = {"clip_model": hub.clip_model, "clip_pretrained": hub.clip_pretrained}
         else:
             key = {"pretrained": fingerprint(args.pretrained),
