@@ -1,0 +1,292 @@
+"""What a study costs before it runs: training and scoring tokens per stage, FLOPs, GPU-hours
+per GPU type at a stated model FLOPs utilisation (MFU), and the disk each stage writes.
+
+    python -m xstilts.cost                          # the study in params.yaml
+    python -m xstilts.cost --params profiles/paper.yaml --mfu 0.35
+
+Tokens are counted where the data exist (after ``dvc repro generate``): every file's records
+are counted and a sample of them encoded as the stages encode them (one sequence per choice,
+QA contexts in windows), with the study's tokenizer. Before that, real mode falls back to the
+hub's sizes and the typical XLM-R token counts of ``TYPICAL`` (estimates: they say so in the
+output). The schedule is the study's own: steps x effective batch, or epochs x examples.
+
+FLOPs are 6 per non-embedding parameter per trained token and 2 per scored token; attention's
+own term is left out (under 10 % at these lengths for XLM-R). Disk counts every model a stage
+saves (parameters x 4 bytes: checkpoints are fp32), MLflow's copy of each registered model, and
+DVC's cache copy of each output unless ``dvc config cache.type`` links instead of copying.
+"""
+
+import argparse
+import json
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xstilts.data.features import encode
+from xstilts.data.files import read_jsonl, task_file
+from xstilts.phases import recipes
+from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS, TASKS
+
+# Dense bf16 peak of each GPU (vendor spec sheets, without sparsity), TFLOP/s.
+PEAK_TFLOPS = {"A100": 312.0, "H100": 989.0, "H200": 989.0, "L40S": 362.0}
+# Released encoders: (layers, hidden, feed-forward, vocabulary, positions).
+HUB_ENCODERS = {"xlm-roberta-base": (12, 768, 3072, 250_002, 514),
+                "xlm-roberta-large": (24, 1024, 4096, 250_002, 514)}
+# Real mode before the download: (English training examples, XLM-R tokens per example with
+# all choices and windows), and scored tokens per language of each target's eval split.
+# Estimates from the hub's dataset cards and sampled lengths (profiles/paper.yaml's header).
+TYPICAL = {"mnli": (392_702, 50), "anli": (1_105_719, 49), "qqp": (363_846, 35),
+           "sst2": (67_349, 15), "squad": (87_599, 190), "squad_v2": (130_319, 190),
+           "hellaswag": (39_905, 260), "cosmosqa": (25_262, 450), "csqa": (9_741, 125),
+           "xnli": (392_702, 50), "pawsx": (49_401, 60), "udpos": (21_253, 30),
+           "panx": (20_000, 20), "tydiqa": (3_696, 250)}
+TYPICAL_EVAL = {"mnli": 9_815 * 50, "anli": 3_200 * 110, "qqp": 40_430 * 35,
+                "sst2": 872 * 15, "squad": 10_570 * 190, "squad_v2": 11_873 * 190,
+                "hellaswag": 10_042 * 260, "cosmosqa": 2_985 * 450, "csqa": 1_221 * 125,
+                "xnli": 5_010 * 50, "pawsx": 2_000 * 60, "udpos": 1_000 * 30,
+                "panx": 10_000 * 20, "xquad": 1_190 * 200, "mlqa": 5_000 * 200,
+                "tydiqa": 700 * 250, "bucc": 3_000 * 2 * 30, "tatoeba": 1_000 * 2 * 15}
+
+
+@dataclass
+class Stage:
+    name: str
+    train_tokens: float = 0.0
+    eval_tokens: float = 0.0
+    models: int = 0  # full models saved
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Encoder:
+    layers: int
+    hidden: int
+    ffn: int
+    vocab: int
+    positions: int
+
+    @property
+    def non_embedding(self) -> int:
+        h, f = self.hidden, self.ffn
+        return self.layers * (4 * h * h + 4 * h + 2 * h * f + f + h + 4 * h)
+
+    @property
+    def parameters(self) -> int:
+        embeddings = (self.vocab + self.positions + 1) * self.hidden + 2 * self.hidden
+        return self.non_embedding + embeddings
+
+
+def encoder_of(params) -> Encoder:
+    if params.data.source == "hf":
+        name = params.hub.encoder.rsplit("/", 1)[-1]
+        if name not in HUB_ENCODERS:
+            raise ValueError(f"hub.encoder: {params.hub.encoder} has no known size; known: "
+                             f"{sorted(HUB_ENCODERS)}")
+        return Encoder(*HUB_ENCODERS[name])
+    p = params.pretrain
+    return Encoder(p.layers, p.hidden_size, 4 * p.hidden_size, p.vocab_size, p.max_length + 2)
+
+
+class Counter:
+    """Examples and tokens per example of one data file: counted from the file with the
+    tokenizer, or the ``TYPICAL`` estimates of real mode."""
+
+    def __init__(self, params, data_dir: Path, tokenizer=None, sample: int = 200):
+        self.params, self.data, self.tokenizer, self.sample = params, data_dir, tokenizer, sample
+        self.estimated: set[str] = set()
+
+    def _length(self, task: str) -> int:
+        t = self.params.train
+        return t.max_length_by_type.get(TASKS[task].type, t.max_length)
+
+    def file(self, task: str, split: str, lang: str) -> tuple[int, float]:
+        """(records or windows, mean tokens each) of one file."""
+        path = task_file(self.data, task, split, lang)
+        if self.tokenizer is None or not path.is_file():
+            if self.params.data.source != "hf" or task not in TYPICAL:
+                raise FileNotFoundError(f"{path}: no data to count; run `dvc repro generate`")
+            self.estimated.add(task)
+            return TYPICAL[task]
+        spec = TASKS[task]
+        records = read_jsonl(path, spec.required_fields)
+        picked = random.Random(0).sample(records, min(self.sample, len(records)))
+        if spec.type == "retrieval":
+            tokens = sum(len(self.tokenizer(r[f])["input_ids"]) for r in picked
+                         for f in spec.text_fields if r[f])
+            return len(records), tokens / max(1, len(picked))
+        features = encode(spec, picked, self.tokenizer, self._length(task),
+                          stride=self.params.train.doc_stride)
+        tokens = sum(sum(map(len, f["input_ids"])) if spec.type == "multiple_choice"
+                     else len(f["input_ids"]) for f in features)
+        per_record = len(features) / max(1, len(picked))
+        return round(len(records) * per_record), tokens / max(1, len(features))
+
+    def scored(self, task: str, split: str, languages: Iterable[str]) -> float:
+        total = 0.0
+        for lang in languages:
+            if self.tokenizer is None and self.params.data.source == "hf":
+                self.estimated.add(task)
+                total += TYPICAL_EVAL[task]
+                continue
+            n, per = self.file(task, split, lang)
+            total += n * per
+        return total
+
+
+def languages(params, task: str) -> list[str]:
+    if params.data.source == "hf":
+        from xstilts.data.hub import task_languages
+
+        return task_languages(task, params.data.languages)
+    return list(params.data.languages)
+
+
+def intermediate_stage(params, task: str, counter: Counter) -> Stage:
+    inter, train = params.intermediate, params.train
+    stage = Stage(f"intermediate@{task}", models=1)  # "none" passes the encoder on
+    if task == "none":
+        return stage
+    specs = list(INTERMEDIATE_TASKS) if task == "multi" else [task]
+    files = {t: counter.file(t, "train", "en") for t in specs}
+    batch = train.batch_size * train.grad_accum
+    if inter.epochs:
+        stage.train_tokens = inter.epochs * sum(n * per for n, per in files.values())
+    else:  # sampled by size ** (1 / temperature), as the multi-task batcher does
+        weights = {t: n ** (1 / inter.temperature) for t, (n, _) in files.items()}
+        mean = sum(weights[t] * files[t][1] for t in specs) / sum(weights.values())
+        stage.train_tokens = inter.steps * batch * mean
+    stage.eval_tokens = sum(counter.scored(t, "validation", ["en"]) for t in specs)
+    return stage
+
+
+def finetune_stage(params, task: str, counter: Counter) -> Stage:
+    ft, train = params.finetune, params.train
+    jobs = recipes(list(ft.targets), ft)
+    stage = Stage(f"finetune@{task}", models=len(jobs))
+    for job in jobs:
+        n, per = counter.file(job.train_task, "train", "en")
+        if job.epochs:
+            stage.train_tokens += job.epochs * n * per
+        else:
+            stage.train_tokens += ft.steps * (job.effective or train.batch_size
+                                              * train.grad_accum) * per
+        for target in job.targets:
+            spec = FINETUNE_TARGETS[target]
+            stage.eval_tokens += counter.scored(target, spec.eval_split, languages(params, target))
+    return stage
+
+
+def retrieval_stage(params, counter: Counter, checkpoints: int, layers: int) -> Stage:
+    stage = Stage("retrieval")
+    layer = params.eval.retrieval_layer
+    share = 1.0 if layer < 0 or layer >= layers else max(layer, 1) / layers
+    for task in params.eval.retrieval_tasks:
+        langs = [lang for lang in languages(params, task) if lang != "en"]
+        for split in RETRIEVAL_TARGETS[task].splits[-1:]:
+            stage.eval_tokens += counter.scored(task, split, langs) * checkpoints * share
+    stage.notes.append(f"layers up to {layer} of {layers} run")
+    return stage
+
+
+def estimate(params, data_dir: Path, tokenizer=None) -> dict:
+    """Per-stage tokens, FLOPs and disk of one pass of ``params``'s study; per seed and in
+    total (the phase-0 encoder is shared by the seeds)."""
+    enc = encoder_of(params)
+    counter = Counter(params, data_dir, tokenizer)
+    seeded = [intermediate_stage(params, t, counter) for t in params.intermediate.tasks]
+    seeded += [finetune_stage(params, t, counter) for t in params.intermediate.tasks]
+    seeded.append(retrieval_stage(params, counter, len(params.intermediate.tasks),
+                                  enc.layers))
+    model_bytes = enc.parameters * 4
+    registered = len(params.finetune.targets)  # at most one champion version per target
+    rows = []
+    for s in seeded:
+        flops = 6 * enc.non_embedding * s.train_tokens + 2 * enc.non_embedding * s.eval_tokens
+        rows.append({"stage": s.name, "train_tokens": s.train_tokens,
+                     "eval_tokens": s.eval_tokens, "flops": flops,
+                     "disk_bytes": s.models * model_bytes, "notes": s.notes})
+    per_seed = {k: sum(r[k] for r in rows) for k in ("train_tokens", "eval_tokens", "flops",
+                                                       "disk_bytes")}
+    seeds = len(params.seeds)
+    shared = model_bytes * (2 if params.data.source == "hf" else 1)  # encoder (+ hub cache)
+    return {"encoder": {"parameters": enc.parameters, "non_embedding": enc.non_embedding},
+            "stages": rows, "per_seed": per_seed, "seeds": seeds,
+            "mlflow_bytes": registered * model_bytes, "shared_bytes": shared,
+            "estimated_tasks": sorted(counter.estimated)}
+
+
+def gpu_hours(flops: float, mfu: float) -> dict[str, float]:
+    return {gpu: flops / (peak * 1e12 * mfu) / 3600 for gpu, peak in PEAK_TFLOPS.items()}
+
+
+def report(result: dict, mfu: float, dvc_copies: bool) -> list[str]:
+    gpus = list(PEAK_TFLOPS)
+    lines = [f"encoder: {result['encoder']['parameters'] / 1e6:.0f}M parameters, "
+             f"{result['encoder']['non_embedding'] / 1e6:.0f}M non-embedding",
+             f"GPU-hours at {mfu:.0%} MFU (dense bf16 peak: "
+             + ", ".join(f"{g} {PEAK_TFLOPS[g]:.0f}" for g in gpus) + " TFLOP/s)", "",
+             "| stage (per seed) | train tokens | scored tokens | PFLOP | "
+             + " | ".join(f"{g} h" for g in gpus) + " | disk GB |",
+             "|---|---|---|---|" + "---|" * len(gpus) + "---|"]
+    for r in result["stages"]:
+        hours = gpu_hours(r["flops"], mfu)
+        lines.append(f"| {r['stage']} | {r['train_tokens'] / 1e6:,.1f}M | "
+                     f"{r['eval_tokens'] / 1e6:,.1f}M | {r['flops'] / 1e15:,.1f} | "
+                     + " | ".join(f"{hours[g]:.2f}" for g in gpus)
+                     + f" | {r['disk_bytes'] / 1e9:.2f} |")
+    seed = result["per_seed"]
+    hours = gpu_hours(seed["flops"], mfu)
+    copies = 2 if dvc_copies else 1
+    disk = (seed["disk_bytes"] * copies + result["mlflow_bytes"])
+    lines += ["", f"per seed: {seed['train_tokens'] / 1e9:.3f}B training tokens, "
+              f"{seed['eval_tokens'] / 1e9:.3f}B scored, {seed['flops'] / 1e18:.2f} EFLOP; "
+              + ", ".join(f"{g} {hours[g]:.1f} h" for g in gpus),
+              f"disk per seed: {disk / 1e9:.1f} GB (models {seed['disk_bytes'] / 1e9:.1f} GB"
+              + (" + DVC's cache copy" if dvc_copies else ", DVC's cache linked")
+              + f" + MLflow's registered copies {result['mlflow_bytes'] / 1e9:.1f} GB); "
+              f"shared by every seed: {result['shared_bytes'] / 1e9:.1f} GB (the encoder)",
+              f"{result['seeds']} seed(s) in params: "
+              f"{result['seeds'] * disk / 1e9 + result['shared_bytes'] / 1e9:.1f} GB, "
+              + ", ".join(f"{g} {result['seeds'] * hours[g]:.1f} h" for g in gpus)]
+    if result["estimated_tasks"]:
+        lines.append("estimated (no data yet: hub sizes and typical lengths): "
+                     + ", ".join(result["estimated_tasks"]))
+    return lines
+
+
+def main(argv=None) -> None:
+    from xstilts.config import load_params
+
+    parser = argparse.ArgumentParser(prog="python -m xstilts.cost",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--data", type=Path, help="default: data/<data.source>")
+    parser.add_argument("--tokenizer", type=Path,
+                        help="default: models/pretrained, else assets/encoder offline")
+    parser.add_argument("--mfu", type=float, default=0.35,
+                        help="model FLOPs utilisation assumed (default 0.35)")
+    parser.add_argument("--dvc-copies", action="store_true",
+                        help="DVC's cache copies outputs (cache.type copy, its default)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    params = load_params(args.params)
+    data = args.data or Path("data") / params.data.source
+    tokenizer = None
+    candidates = [args.tokenizer] if args.tokenizer else [
+        Path("models/pretrained"), *([Path("assets/encoder")]
+                                     if params.data.source == "synthetic" else [])]
+    found = next((c for c in candidates if c and (c / "tokenizer.json").is_file()), None)
+    if found is not None and data.is_dir():
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(found)
+    result = estimate(params, data, tokenizer)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return
+    print("\n".join(report(result, args.mfu, args.dvc_copies)))
+
+
+if __name__ == "__main__":
+    main()
