@@ -322,6 +322,24 @@ def test_fine_tunings_in_worker_processes_match_one_process(built, tmp_path):
     assert {"xnli/train_loss", "udpos/train_loss"} <= set(latest.data.metrics)
 
 
+def test_train_nproc_runs_the_training_stages_under_torchrun(built, tmp_path):
+    """`train.nproc: 2` makes `dvc repro` start the training stages under torchrun (two gloo
+    processes, dvc.yaml unchanged), and they train like one process with the same batch."""
+    repo = clone(built, tmp_path / "repo")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["nproc"] = 2
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    proc = run(["dvc", "repro", "finetune@mnli-0"], repo)
+    log = proc.stdout + proc.stderr
+    assert "[xstilts] intermediate (rank 1)" in log and "[xstilts] finetune (rank 1)" in log
+    before = json.loads((built.parent / "baseline.json").read_text())
+    after = metrics(repo)
+    for key in ("metrics/intermediate/mnli-s0.json", "metrics/finetune/mnli-s0.json"):
+        for name, value in before[key].items():
+            if isinstance(value, float):
+                assert after[key][name] == pytest.approx(value, abs=0.05), (key, name)
+
+
 def stop_queue_workers(repo: Path) -> None:
     """`dvc queue start` leaves its workers in the background, and a worker whose monitor
     saw the queue empty while its own task still ran can outlive that task: stop them."""

@@ -133,6 +133,9 @@ class TrainParams(Section):
     # bf16 autocast: "auto" uses it where the hardware computes bf16 (train/precision.py)
     bf16: Bool | Literal["auto"] = "auto"
     compile: Bool = False  # torch.compile: for GPUs; on CPUs it gains nothing
+    # Processes per training stage (pretrain, intermediate, finetune): >1 starts the stage
+    # under torchrun with DDP, one process per GPU of the node (gloo on CPUs).
+    nproc: PositiveInt = 1
     max_length: MaxLength = 128
     # Per task type (absent types use max_length); QA inputs longer than their length are
     # split into windows overlapping by doc_stride tokens (XTREME: 384 and 128).

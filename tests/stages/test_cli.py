@@ -79,3 +79,30 @@ def test_under_torchrun_rank_0_alone_prints_the_summary(monkeypatch, capsys):
     assert out.count("MLM loss") == 1
     closing = [line for line in err.splitlines() if line.startswith("[xstilts]")]
     assert len(closing) == 2 and "(rank 1)" in closing[1] and "rank" not in closing[0]
+
+
+def test_train_nproc_restarts_a_training_stage_under_torchrun(monkeypatch, tmp_path):
+    """With `train.nproc` > 1 a DDP stage replaces itself by torchrun running the same stage
+    and arguments; under torchrun (or for other stages) it runs as it is."""
+    import yaml
+
+    from tiny_profile import ROOT
+    from xstilts.stages import cli
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["train"]["nproc"] = 2
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    argv = ["--params", str(tmp_path / "params.yaml")]
+    monkeypatch.setattr(sys, "argv", ["/x/xstilts/stages/intermediate.py", *argv])
+    started = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, cmd: started.append(cmd))
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    cli.parse("", None, ddp=True)
+    assert started == [[sys.executable, "-m", "torch.distributed.run", "--standalone",
+                        "--nproc_per_node=2", "-m", "xstilts.stages", "intermediate", *argv]]
+    cli.parse("", None)  # a stage without DDP
+    monkeypatch.setenv("WORLD_SIZE", "2")  # already under torchrun
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setattr(cli.distributed, "init", lambda: False)
+    cli.parse("", None, ddp=True)
+    assert len(started) == 1

@@ -18,31 +18,47 @@ from xstilts.errors import StageError
 from xstilts.train import distributed
 
 
-def parse(description: str, argv, add_args=None) -> tuple[argparse.Namespace, Params]:
-    """Parse the stage's arguments and validate params.yaml before any work starts."""
+def parse(description: str, argv, add_args=None, ddp: bool = False
+          ) -> tuple[argparse.Namespace, Params]:
+    """Parse the stage's arguments and validate params.yaml before any work starts. A stage
+    that trains with DDP (``ddp``) starts again under torchrun when ``train.nproc`` > 1."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--params", default="params.yaml", help="path of params.yaml")
     if add_args:
         add_args(parser)
     args = parser.parse_args(argv)
+    try:
+        params = load_params(args.params)
+    except ParamsError as err:
+        sys.exit(f"error: {err}")
+    if ddp and params.train.nproc > 1 and ranks.world_size() == 1:
+        os.execv(sys.executable, torchrun_command(params.train.nproc, argv))
     if "torch" in sys.modules:  # a stage that trains or scores models
         import torch
 
         torch.set_num_threads(threads())  # once, at the start of the process
         quiet_libraries()
         distributed.init()  # under torchrun: join the process group
-    try:
-        params = load_params(args.params)
-    except ParamsError as err:
-        sys.exit(f"error: {err}")
     return args, params
+
+
+def torchrun_command(nproc: int, argv=None) -> list[str]:
+    """This stage's command line under torchrun, ``nproc`` processes on this node (DVC runs
+    the stage's command; the stage itself starts torchrun, so dvc.yaml stays as it is)."""
+    stage = Path(sys.argv[0]).stem
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone",
+            f"--nproc_per_node={nproc}", "-m", "xstilts.stages", stage,
+            *(sys.argv[1:] if argv is None else argv)]
 
 
 def threads() -> int:
     """Threads of a stage's process: ``XSTILTS_THREADS``, or one per core up to eight (small
-    models on a few cores: more threads than cores only adds contention). Several stages on
-    one machine (``dvc queue start -j 2``) want ``XSTILTS_THREADS=1``."""
-    return int(os.environ.get("XSTILTS_THREADS", min(os.cpu_count() or 1, 8)))
+    models on a few cores: more threads than cores only adds contention), shared by the
+    processes of a torchrun stage. Several stages on one machine (``dvc queue start -j 2``)
+    want ``XSTILTS_THREADS=1``."""
+    if "XSTILTS_THREADS" in os.environ:
+        return int(os.environ["XSTILTS_THREADS"])
+    return max(1, min(os.cpu_count() or 1, 8) // ranks.world_size())
 
 
 def quiet_libraries() -> None:

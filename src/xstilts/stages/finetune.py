@@ -92,7 +92,7 @@ def main(argv=None) -> None:
         p.add_argument("--targets", nargs="+", choices=sorted(FINETUNE_TARGETS),
                        help="default: finetune.targets of params.yaml")
 
-    args, params = parse(__doc__, argv, add)
+    args, params = parse(__doc__, argv, add, ddp=True)
     targets = args.targets or list(params.finetune.targets)
     if not args.model.is_dir():
         raise FileNotFoundError(f"{args.model}: intermediate checkpoint missing")

@@ -35,7 +35,7 @@ def main(argv=None) -> None:
         p.add_argument("--out", type=Path, required=True)
         p.add_argument("--metrics", type=Path, required=True)
 
-    args, params = parse(__doc__, argv, add)
+    args, params = parse(__doc__, argv, add, ddp=True)
     seed_everything(args.seed)
     encoder, tokenizer = load_encoder(args.pretrained)
     model = TaskModel(encoder, {}).to(device())

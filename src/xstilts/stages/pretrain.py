@@ -74,7 +74,7 @@ def main(argv=None) -> None:
         p.add_argument("--out", type=Path, required=True)
         p.add_argument("--metrics", type=Path, required=True)
 
-    args, params = parse(__doc__, argv, add)
+    args, params = parse(__doc__, argv, add, ddp=True)
     if params.data.source == "hf":  # real mode: a released XLM-R, nothing to train
         fetch(args, params)
         return
