@@ -35,7 +35,7 @@ HUB_ENCODERS = {"xlm-roberta-base": (12, 768, 3072, 250_002, 514),
                 "xlm-roberta-large": (24, 1024, 4096, 250_002, 514)}
 # Real mode before the download: (English training examples, XLM-R tokens per example with
 # all choices and windows), and scored tokens per language of each target's eval split.
-# Estimates from the hub's dataset cards and sampled lengths (profiles/paper.yaml's header).
+# Estimates: sizes from the hub's dataset cards, lengths from samples of their records.
 TYPICAL = {"mnli": (392_702, 50), "anli": (1_105_719, 49), "qqp": (363_846, 35),
            "sst2": (67_349, 15), "squad": (87_599, 190), "squad_v2": (130_319, 190),
            "hellaswag": (39_905, 260), "cosmosqa": (25_262, 450), "csqa": (9_741, 125),
