@@ -21,8 +21,9 @@ from xstilts.config import Params
 from xstilts.data.files import task_file
 from xstilts.data.hub import HubError, config_name
 from xstilts.data.hub_tasks import PARQUET_EXPORT
-from xstilts.stages import generate, pretrain
+from xstilts.stages import captions, generate, pretrain
 from xstilts.tokenization import train_tokenizer
+from xstilts.world.images import load_caption_dataset
 
 CLIP_REPO = "laion/CLIP-ViT-H-14-frozen-xlm-roberta-large-laion5B-s13B-b90k"
 FLICKR = {"image": Image.new("RGB", (6, 4), "red"), "caption": ["A red square."],
@@ -143,6 +144,12 @@ def test_real_mode_reads_the_mirror_offline(filled, no_network, tmp_path, monkey
     assert (encoder / "model.safetensors").is_file()
     source = json.loads((encoder / "source.json").read_text())
     assert source["name"] == str(mirror.model_dir(filled, "xlm-roberta-large"))
+    captions.from_hub(tmp_path / "captions", params)
+    images, texts = load_caption_dataset(tmp_path / "captions" / "train")
+    assert images.shape == (2, 3, 16, 16) and texts[0] == {"en": "A red square."}
+    weights, text_dir = mirror.clip_files(params, filled)
+    assert weights == mirror.model_dir(filled, CLIP_REPO) / "open_clip_model.safetensors"
+    assert text_dir == mirror.model_dir(filled, "xlm-roberta-large")
 
 
 def test_a_missing_split_names_the_fetch_before_any_work(filled, no_network, tmp_path):

@@ -13,6 +13,7 @@ import open_clip
 import pytest
 import torch
 from open_clip.hf_model import HFTextEncoder
+from safetensors.torch import save_file
 from transformers import XLMRobertaModel
 
 from xstilts.config import HubParams
@@ -139,3 +140,23 @@ def test_hub_model_without_network_fails_clearly(no_network, tmp_path):
     with pytest.raises(RuntimeError, match="network access"):
         clip.build_hub_clip("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k",
                             cache_dir=str(tmp_path))
+
+
+@pytest.mark.slow
+def test_a_mirrored_hub_clip_loads_without_network(no_network, encoder_dir, tmp_path):
+    """Real mode from a mirror (hub.mirror): open_clip's own config of the released model,
+    the mirror's weights file, and the text tower built from the HF config and tokenizer in
+    the mirror's encoder directory (here a tiny one, so the weights are made to match)."""
+    name, tag = "xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k"
+    cfg, _ = clip.resolve_hub_clip(name, tag)
+    text_cfg = {**cfg["text_cfg"], "hf_model_name": str(encoder_dir),
+                "hf_tokenizer_name": str(encoder_dir), "hf_model_pretrained": False}
+    released = open_clip.create_model(name, text_cfg=text_cfg)
+    weights = tmp_path / "open_clip_model.safetensors"
+    save_file({k: v.contiguous() for k, v in released.state_dict().items()}, str(weights))
+    model, loaded_cfg, tokenizer = clip.build_hub_clip(name, tag, weights=weights,
+                                                       text_dir=encoder_dir)
+    state = model.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in released.state_dict().items())
+    assert loaded_cfg["text_cfg"]["hf_model_name"] == str(encoder_dir)
+    assert tokenizer(["a b"]).shape == (1, loaded_cfg["text_cfg"].get("context_length", 77))
