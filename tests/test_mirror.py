@@ -16,6 +16,7 @@ from PIL import Image
 from transformers import XLMRobertaForMaskedLM
 
 from local_hub import SENTENCES, records_for, schema_for, study_params, tiny_config
+from tiny_profile import ROOT
 from xstilts import mirror
 from xstilts.config import Params
 from xstilts.data.files import task_file
@@ -166,3 +167,12 @@ def test_a_missing_split_names_the_fetch_before_any_work(filled, no_network, tmp
         moved.rename(gone)
     with pytest.raises(HubError, match="not a fetched mirror"):
         mirror.check(params, tmp_path)
+
+
+def test_the_command_prints_the_plan_and_refuses_the_offline_study(capsys):
+    mirror.main(["plan", "--params", str(ROOT / "profiles" / "paper.yaml")])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {"kind": "model", "repo": CLIP_REPO, "revision": None,
+            "patterns": list(mirror.CLIP_FILES)} in lines
+    with pytest.raises(SystemExit, match="reads nothing from the hub"):
+        mirror.main(["plan", "--params", str(ROOT / "params.yaml")])

@@ -256,7 +256,7 @@ def report(result: dict, mfu: float, dvc_copies: bool) -> list[str]:
 
 
 def main(argv=None) -> None:
-    from xstilts.config import load_params
+    from xstilts.config import ParamsError, load_params
 
     parser = argparse.ArgumentParser(prog="python -m xstilts.cost",
                                      description=__doc__.split("\n\n")[0])
@@ -270,7 +270,10 @@ def main(argv=None) -> None:
                         help="DVC's cache copies outputs (cache.type copy, its default)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    params = load_params(args.params)
+    try:
+        params = load_params(args.params)
+    except ParamsError as err:
+        raise SystemExit(f"error: {err}") from None
     data = args.data or Path("data") / params.data.source
     tokenizer = None
     candidates = [args.tokenizer] if args.tokenizer else [

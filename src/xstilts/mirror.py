@@ -222,7 +222,7 @@ def check(params, mirror: Path) -> None:
 
 
 def main(argv=None) -> None:
-    from xstilts.config import load_params
+    from xstilts.config import ParamsError, load_params
 
     parser = argparse.ArgumentParser(prog="python -m xstilts.mirror",
                                      description=__doc__.split("\n\n")[0])
@@ -231,16 +231,29 @@ def main(argv=None) -> None:
     parser.add_argument("--mirror", type=Path,
                         help="the mirror directory (default: hub.mirror of the params)")
     args = parser.parse_args(argv)
-    params = load_params(args.params)
-    mirror = args.mirror or (Path(params.hub.mirror) if params.hub.mirror else None)
-    if args.command == "plan":
+    try:
+        params = load_params(args.params)
+    except ParamsError as err:
+        sys.exit(f"error: {err}")
+    if params.data.source != "hf":
+        sys.exit(f"error: {args.params} has data.source: {params.data.source}; the offline "
+                 "study reads nothing from the hub (a mirror serves data.source: hf)")
+    try:
+        run(args.command, params, args.mirror or (Path(params.hub.mirror)
+                                                  if params.hub.mirror else None))
+    except HubError as err:
+        sys.exit(f"error: {err}")
+
+
+def run(command: str, params, mirror: Path | None) -> None:
+    if command == "plan":
         for repo in plan(params):
             print(json.dumps({"kind": repo.kind, "repo": repo.repo_id,
                               "revision": repo.revision, "patterns": list(repo.patterns)}))
         return
     if mirror is None:
-        sys.exit("error: --mirror or hub.mirror names the mirror directory")
-    if args.command == "fetch":
+        raise HubError("--mirror or hub.mirror names the mirror directory")
+    if command == "fetch":
         manifest = fetch(params, mirror)
         print(f"fetch: {len(manifest['repos'])} repos, {manifest['bytes'] / 1e9:.2f} GB in "
               f"{mirror}")
