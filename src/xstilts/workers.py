@@ -20,14 +20,15 @@ from multiprocessing import get_context
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _start(threads: int, parent: int, setup: Callable[[], None] | None) -> None:
+def _start(threads: int | None, parent: int, setup: Callable[[], None] | None) -> None:
     if sys.platform == "linux":
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
-    import torch
+    if threads is not None:
+        import torch
 
-    torch.set_num_threads(threads)
+        torch.set_num_threads(threads)
     if setup is not None:
         setup()
 
@@ -37,11 +38,11 @@ def _ready() -> None:
 
 
 @contextmanager
-def pool(workers: int, threads: int,
+def pool(workers: int, threads: int | None,
          setup: Callable[[], None] | None = None) -> Iterator[ProcessPoolExecutor | None]:
-    """``workers`` processes of ``threads`` threads each, started at once so that their
-    imports overlap the parent's own setup; ``setup`` runs first in each. None for one
-    worker: run in this process."""
+    """``workers`` processes of ``threads`` torch threads each (None: work that loads no
+    torch), started at once so that their imports overlap the parent's own setup; ``setup``
+    runs first in each. None for one worker: run in this process."""
     if workers <= 1:
         yield None
         return

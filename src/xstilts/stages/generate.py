@@ -5,11 +5,13 @@ Writes ``<out>/languages.json``, ``<out>/corpus/<lang>.txt`` and
 ``<out>/<task>/<split>.<lang>.jsonl`` for every task in the registry.
 """
 
+from functools import partial
 from pathlib import Path
 
 from xstilts.data.files import publish, task_file, write_json, write_jsonl
-from xstilts.stages.cli import parse, run
+from xstilts.stages.cli import parse, run, threads
 from xstilts.tasks import INTERMEDIATE_TASKS, MNLI, TASKS, TaskSpec
+from xstilts.workers import pool
 from xstilts.world import datasets
 from xstilts.world.languages import LANGUAGES_BY_CODE, World
 from xstilts.world.registry import GENERATORS
@@ -40,25 +42,39 @@ def plan(spec: TaskSpec, languages: list[str], sizes, translated: bool):
                     for lang in languages]
 
 
-def generate(out: Path, world: World, sizes, translated: bool = False) -> dict[str, int]:
-    """Write every file of the offline world into ``out``; returns line counts per file."""
+def write_part(part: str, out: Path, world: World, sizes, translated: bool) -> dict[str, int]:
+    """One share of the world's files: the corpora (``part`` "corpus") or one task's files;
+    their line counts."""
     counts = {}
+    if part == "corpus":
+        for lang in world.codes:
+            lines = list(datasets.corpus(world, lang, sizes.corpus_sentences,
+                                         sizes.code_switch, sizes.parallel,
+                                         usual=sizes.corpus_scenes == "usual"))
+            (out / "corpus" / f"{lang}.txt").write_text("\n".join(lines) + "\n",
+                                                        encoding="utf-8")
+            counts[f"corpus/{lang}.txt"] = len(lines)
+        return counts
+    generator = GENERATORS[part]
+    for split, lang, n in plan(TASKS[part], world.codes, sizes, translated):
+        path = task_file(out, part, split, lang)
+        counts[str(path.relative_to(out))] = write_jsonl(path, generator(world, split, lang, n))
+    return counts
+
+
+def generate(out: Path, world: World, sizes, translated: bool = False,
+             workers: int = 1) -> dict[str, int]:
+    """Write every file of the offline world into ``out``; returns line counts per file.
+    ``workers`` processes share the tasks: every file is a pure function of the world seed,
+    so the files are the same whatever their number."""
     write_json(out / "languages.json",
                {code: datasets.lexicon_table(lex) for code, lex in world.lexicons.items()})
     (out / "corpus").mkdir()
-    for lang in world.codes:
-        lines = list(datasets.corpus(world, lang, sizes.corpus_sentences,
-                                     sizes.code_switch, sizes.parallel,
-                                     usual=sizes.corpus_scenes == "usual"))
-        (out / "corpus" / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        counts[f"corpus/{lang}.txt"] = len(lines)
-    for spec in TASKS.values():
-        generator = GENERATORS[spec.name]
-        for split, lang, n in plan(spec, world.codes, sizes, translated):
-            path = task_file(out, spec.name, split, lang)
-            counts[str(path.relative_to(out))] = write_jsonl(path, generator(world, split,
-                                                                             lang, n))
-    return counts
+    parts = ["corpus", *TASKS]
+    job = partial(write_part, out=out, world=world, sizes=sizes, translated=translated)
+    with pool(min(workers, len(parts)), None) as executor:
+        done = executor.map(job, parts) if executor else map(job, parts)
+        return {name: n for counts in done for name, n in counts.items()}
 
 
 def main(argv=None) -> None:
@@ -70,7 +86,8 @@ def main(argv=None) -> None:
     world = World(tuple(LANGUAGES_BY_CODE[c] for c in params.data.languages), params.world.seed,
                   params.world.nli)
     with publish(args.out) as tmp:
-        counts = generate(tmp, world, params.world, params.intermediate.translated)
+        counts = generate(tmp, world, params.world, params.intermediate.translated,
+                          workers=threads())
         write_json(tmp / "manifest.json", counts)
     print(f"generate: wrote {len(counts)} files for {len(world.codes)} languages to {args.out}")
 
