@@ -20,9 +20,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from xstilts.data.download import study_tasks
 from xstilts.data.files import write_json
 from xstilts.data.hub import (
     HubError,
@@ -54,7 +55,6 @@ class Repo:
     repo_id: str
     revision: str | None
     patterns: tuple[str, ...]
-    why: tuple[str, ...] = field(default=(), compare=False)
 
     def folder(self, mirror: Path) -> Path:
         return mirror / f"{self.kind}s" / self.repo_id
@@ -67,8 +67,6 @@ def split_dir(config: str | None, split: str) -> str:
 def dataset_parts(params) -> list[tuple[Part, str]]:
     """(hub split, language) of every file ``generate`` writes in real mode, then the
     captions' split."""
-    from xstilts.data.download import study_tasks
-
     settings = hub_settings(params)
     parts = []
     for task, split, lang in file_plan(study_tasks(params), list(params.data.languages),
@@ -98,15 +96,15 @@ def plan(params) -> list[Repo]:
     parquet export of the configs and splits used, the encoder's weights and tokenizer, and
     the multilingual CLIP (phase 0b, ``dvc exp run -S encoder=clip``)."""
     settings = hub_settings(params)
-    datasets: dict[str, dict[str, set]] = {}
+    patterns: dict[str, set[str]] = {}
     for part, lang in dataset_parts(params):
-        entry = datasets.setdefault(part.dataset, {"patterns": set(), "why": set()})
-        where = split_dir(config_name(part, lang), part.split)
+        config = config_name(part, lang)
         # Splits over 5 GB are exported in part, in a "partial-" folder.
-        entry["patterns"] |= {f"{where}/*.parquet",
-                              f"{where.rsplit('/', 1)[0]}/partial-{part.split}/*.parquet"}
-    repos = [Repo("dataset", d, PARQUET_EXPORT, tuple(sorted(e["patterns"])))
-             for d, e in sorted(datasets.items())]
+        patterns.setdefault(part.dataset, set()).update(
+            f"{split_dir(config, split)}/*.parquet" for split in (part.split,
+                                                                   f"partial-{part.split}"))
+    repos = [Repo("dataset", d, PARQUET_EXPORT, tuple(sorted(p)))
+             for d, p in sorted(patterns.items())]
     repos.append(Repo("model", settings.encoder, None, ENCODER_FILES))
     cfg, tag = hub_clip(settings)
     clip_repo = (tag.get("hf_hub") or "").strip("/")
