@@ -380,6 +380,16 @@ class ParamsError(ValueError):
     """Invalid params.yaml; the message names every offending key."""
 
 
+def languages_of(params: Params, task: str) -> list[str]:
+    """The study's languages that ``task`` has: all of them offline; on the hub, XTREME's
+    list for the task (XNLI has 15 of the 40 languages, BUCC 4)."""
+    if params.data.source == "hf":
+        from xstilts.data.hub import task_languages
+
+        return task_languages(task, params.data.languages)
+    return list(params.data.languages)
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     path = Path(path)
     try:

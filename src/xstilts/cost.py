@@ -23,16 +23,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xstilts.config import languages_of
 from xstilts.data.features import encode
 from xstilts.data.files import read_jsonl, task_file
-from xstilts.phases import recipes
+from xstilts.models.hub import ENCODER_SHAPES, released_name
+from xstilts.phases import HeadTraining, recipes
 from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS, TASKS
 
 # Dense bf16 peak of each GPU (vendor spec sheets, without sparsity), TFLOP/s.
 PEAK_TFLOPS = {"A100": 312.0, "H100": 989.0, "H200": 989.0, "L40S": 362.0}
-# Released encoders: (layers, hidden, feed-forward, vocabulary, positions).
-HUB_ENCODERS = {"xlm-roberta-base": (12, 768, 3072, 250_002, 514),
-                "xlm-roberta-large": (24, 1024, 4096, 250_002, 514)}
 # Real mode before the download: (English training examples, XLM-R tokens per example with
 # all choices and windows), and scored tokens per language of each target's eval split.
 # Estimates: sizes from the hub's dataset cards, lengths from samples of their records.
@@ -79,11 +78,11 @@ class Encoder:
 
 def encoder_of(params) -> Encoder:
     if params.data.source == "hf":
-        name = params.hub.encoder.rsplit("/", 1)[-1]
-        if name not in HUB_ENCODERS:
+        name = released_name(params.hub.encoder)
+        if name not in ENCODER_SHAPES:
             raise ValueError(f"hub.encoder: {params.hub.encoder} has no known size; known: "
-                             f"{sorted(HUB_ENCODERS)}")
-        return Encoder(*HUB_ENCODERS[name])
+                             f"{sorted(ENCODER_SHAPES)}")
+        return Encoder(*ENCODER_SHAPES[name])
     p = params.pretrain
     return Encoder(p.layers, p.hidden_size, 4 * p.hidden_size, p.vocab_size, p.max_length + 2)
 
@@ -94,11 +93,8 @@ class Counter:
 
     def __init__(self, params, data_dir: Path, tokenizer=None, sample: int = 200):
         self.params, self.data, self.tokenizer, self.sample = params, data_dir, tokenizer, sample
+        self.lengths = HeadTraining.of(params)  # the input lengths the stages encode with
         self.estimated: set[str] = set()
-
-    def _length(self, task: str) -> int:
-        t = self.params.train
-        return t.max_length_by_type.get(TASKS[task].type, t.max_length)
 
     def file(self, task: str, split: str, lang: str) -> tuple[int, float]:
         """(records or windows, mean tokens each) of one file."""
@@ -115,7 +111,7 @@ class Counter:
             tokens = sum(len(self.tokenizer(r[f])["input_ids"]) for r in picked
                          for f in spec.text_fields if r[f])
             return len(records), tokens / max(1, len(picked))
-        features = encode(spec, picked, self.tokenizer, self._length(task),
+        features = encode(spec, picked, self.tokenizer, self.lengths.length(spec.type),
                           stride=self.params.train.doc_stride)
         tokens = sum(sum(map(len, f["input_ids"])) if spec.type == "multiple_choice"
                      else len(f["input_ids"]) for f in features)
@@ -132,14 +128,6 @@ class Counter:
             n, per = self.file(task, split, lang)
             total += n * per
         return total
-
-
-def languages(params, task: str) -> list[str]:
-    if params.data.source == "hf":
-        from xstilts.data.hub import task_languages
-
-        return task_languages(task, params.data.languages)
-    return list(params.data.languages)
 
 
 def intermediate_stage(params, task: str, counter: Counter) -> Stage:
@@ -173,7 +161,8 @@ def finetune_stage(params, task: str, counter: Counter) -> Stage:
                                               * train.grad_accum) * per
         for target in job.targets:
             spec = FINETUNE_TARGETS[target]
-            stage.eval_tokens += counter.scored(target, spec.eval_split, languages(params, target))
+            stage.eval_tokens += counter.scored(target, spec.eval_split,
+                                                languages_of(params, target))
     return stage
 
 
@@ -182,7 +171,7 @@ def retrieval_stage(params, counter: Counter, checkpoints: int, layers: int) -> 
     layer = params.eval.retrieval_layer
     share = 1.0 if layer < 0 or layer >= layers else max(layer, 1) / layers
     for task in params.eval.retrieval_tasks:
-        langs = [lang for lang in languages(params, task) if lang != "en"]
+        langs = [lang for lang in languages_of(params, task) if lang != "en"]
         for split in RETRIEVAL_TARGETS[task].splits[-1:]:
             stage.eval_tokens += counter.scored(task, split, langs) * checkpoints * share
     stage.notes.append(f"layers up to {layer} of {layers} run")

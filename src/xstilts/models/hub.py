@@ -11,8 +11,11 @@ from pathlib import Path
 from xstilts.data.files import publish, write_json
 from xstilts.data.hub import HubError, check_hub, unreachable
 
-# Transformer layers of the released encoders (eval.retrieval_layer is checked against them).
-ENCODER_LAYERS = {"xlm-roberta-base": 12, "xlm-roberta-large": 24}
+# The released encoders' shapes: (layers, hidden, feed-forward, vocabulary, positions).
+ENCODER_SHAPES = {"xlm-roberta-base": (12, 768, 3072, 250_002, 514),
+                  "xlm-roberta-large": (24, 1024, 4096, 250_002, 514)}
+# Their transformer layers (eval.retrieval_layer is checked against them).
+ENCODER_LAYERS = {name: shape[0] for name, shape in ENCODER_SHAPES.items()}
 # open_clip's multilingual CLIPs: their XLM-R text tower and pretrained tag. The large one's
 # ViT-H/14 image tower was frozen in training (LiT); its text tower was trained from XLM-R.
 HUB_CLIPS = {"xlm-roberta-base-ViT-B-32": ("xlm-roberta-base", "laion5b_s13b_b90k"),

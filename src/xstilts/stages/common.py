@@ -71,16 +71,6 @@ def max_length(params: Params, task_type: str) -> int:
     return params.train.max_length_by_type.get(task_type, params.train.max_length)
 
 
-def languages_of(params: Params, task: str) -> list[str]:
-    """The study's languages that ``task`` has: all of them offline; on the hub, XTREME's
-    list for the task (XNLI has 15 of the 40 languages, BUCC 4)."""
-    if params.data.source == "hf":
-        from xstilts.data.hub import task_languages
-
-        return task_languages(task, params.data.languages)
-    return list(params.data.languages)
-
-
 def loop_config(train: TrainParams, steps: int | None, lr: float, seed: int,
                 grad_accum: int | None = None) -> LoopConfig:
     """The loop settings of ``params.train`` for one phase's steps and learning rate."""

@@ -10,6 +10,7 @@ nothing and keeps its previous outputs."""
 from pathlib import Path
 
 from xstilts import tracking
+from xstilts.config import languages_of
 from xstilts.data.files import publish, task_file, write_json
 from xstilts.eval.zero_shot import evaluate_target, summarise
 from xstilts.models.task_model import load_task_model
@@ -19,7 +20,6 @@ from xstilts.stages.common import (
     device,
     eval_precision,
     fingerprint,
-    languages_of,
     loop_config,
     max_length,
     resume_dir,

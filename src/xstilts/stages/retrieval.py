@@ -10,11 +10,12 @@ checkpoint, is published at once when every checkpoint is scored.
 from pathlib import Path
 
 from xstilts import tracking
+from xstilts.config import languages_of
 from xstilts.data.files import publish, write_json
 from xstilts.eval.zero_shot import RETRIEVAL_EVALUATORS, summarise
 from xstilts.models.task_model import load_encoder
 from xstilts.stages.cli import parse, run
-from xstilts.stages.common import device, languages_of, seed_everything
+from xstilts.stages.common import device, seed_everything
 from xstilts.tasks import RETRIEVAL_TARGETS
 
 
