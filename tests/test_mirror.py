@@ -11,24 +11,20 @@ from types import SimpleNamespace
 import datasets
 import pytest
 import yaml
-from datasets import Dataset
-from PIL import Image
-from transformers import XLMRobertaForMaskedLM
 
-from local_hub import SENTENCES, records_for, schema_for, study_params, tiny_config
+from hub_mirror import TINY_VIT, fill_mirror
+from local_hub import SENTENCES, study_params
 from tiny_profile import ROOT
 from xstilts import mirror
 from xstilts.config import Params
 from xstilts.data.files import task_file
 from xstilts.data.hub import HubError, config_name
 from xstilts.data.hub_tasks import PARQUET_EXPORT
+from xstilts.models.clip import build_hub_clip
 from xstilts.stages import captions, generate, pretrain
-from xstilts.tokenization import train_tokenizer
 from xstilts.world.images import load_caption_dataset
 
 CLIP_REPO = "laion/CLIP-ViT-H-14-frozen-xlm-roberta-large-laion5B-s13B-b90k"
-FLICKR = {"image": Image.new("RGB", (6, 4), "red"), "caption": ["A red square."],
-          "sentids": ["0"], "img_id": "0", "filename": "0.jpg"}
 
 
 def params_with(where: Path | None = None, captions: bool = False) -> Params:
@@ -61,31 +57,9 @@ def no_network(monkeypatch):
 
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory) -> Path:
-    """A mirror as `fetch` leaves it: every split the study reads in the hub's parquet export
-    layout, a tiny XLM-R under the encoder's repo id, the CLIP's weights file and a
-    manifest."""
+    """A mirror as `fetch` leaves it (tests/hub_mirror.py)."""
     root = tmp_path_factory.mktemp("mirror")
-    params = params_with(root, captions=True)
-    for part, lang in mirror.dataset_parts(params):
-        config = config_name(part, lang)
-        path = root / "datasets" / part.dataset / mirror.split_dir(config, part.split)
-        if path.is_dir():
-            continue
-        path.mkdir(parents=True)
-        if part.dataset == "lmms-lab/flickr30k":
-            records = [FLICKR] * 3
-        else:
-            records = records_for(part.dataset, config, part.split)
-        Dataset.from_list(records, features=schema_for(part.dataset, config)).to_parquet(
-            path / "0000.parquet")
-    tokenizer = train_tokenizer([s for lang in SENTENCES.values() for s in lang], 400)
-    encoder = mirror.model_dir(root, "xlm-roberta-large")
-    XLMRobertaForMaskedLM(tiny_config(tokenizer)).save_pretrained(encoder)
-    tokenizer.save_pretrained(encoder)
-    (mirror.model_dir(root, CLIP_REPO)).mkdir(parents=True)
-    (mirror.model_dir(root, CLIP_REPO) / "open_clip_model.safetensors").write_bytes(b"")
-    (root / mirror.MANIFEST).write_text("{}\n")
-    return root
+    return fill_mirror(root, params_with(root, captions=True))
 
 
 def test_plan_reads_only_the_studys_configs_and_splits():
@@ -151,6 +125,10 @@ def test_real_mode_reads_the_mirror_offline(filled, no_network, tmp_path, monkey
     weights, text_dir = mirror.clip_files(params, filled)
     assert weights == mirror.model_dir(filled, CLIP_REPO) / "open_clip_model.safetensors"
     assert text_dir == mirror.model_dir(filled, "xlm-roberta-large")
+    model, cfg, _ = build_hub_clip(params.hub.clip_model, params.hub.clip_pretrained,
+                                   weights=weights, text_dir=text_dir)
+    assert cfg["vision_cfg"] == TINY_VIT  # the mirrored repo's own open_clip_config.json
+    assert model.visual.transformer.width == TINY_VIT["width"]
 
 
 def test_a_missing_split_names_the_fetch_before_any_work(filled, no_network, tmp_path):

@@ -8,11 +8,9 @@ which reuses its data and phase-0 outputs), since each `dvc repro` of even the t
 costs a minute of process starts.
 """
 
-import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,66 +21,12 @@ import pytest
 import torch
 import yaml
 
-from tiny_profile import ROOT, tiny_params
+from tiny_profile import tiny_params
+from workspace import clone, make_repo, metrics, pipeline_env, run, tree_digest
 
 TINY_PARAMS = tiny_params()
 
 pytestmark = pytest.mark.slow
-
-
-def make_repo(path: Path, params: dict | None = None) -> Path:
-    """A fresh git + DVC repository holding the project's pipeline and the tiny profile (or
-    ``params``)."""
-    path.mkdir()
-    for item in ("dvc.yaml", "src", "assets", ".dvcignore", ".gitignore", "README.md",
-                 "bench"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, path / item)
-    params = params or tiny_params()
-    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["git", "init", "-q"], path)
-    run(["dvc", "init", "-q"], path)
-    run(["git", "add", "-A"], path)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], path)
-    return path
-
-
-def pipeline_env() -> dict[str, str]:
-    """The environment of every command a test runs: offline, one thread a stage."""
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore",
-            "XSTILTS_THREADS": "1", "DVC_NO_ANALYTICS": "1"}
-
-
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, cwd=cwd, env=pipeline_env(), capture_output=True, text=True)
-    if check and proc.returncode:
-        raise AssertionError(f"{cmd} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
-
-
-def tree_digest(*dirs: Path) -> str:
-    h = hashlib.sha1()
-    for d in dirs:
-        for f in sorted(p for p in d.rglob("*") if p.is_file()):
-            h.update(str(f).encode() + f.read_bytes())
-    return h.hexdigest()
-
-
-def metrics(repo: Path) -> dict:
-    files = sorted((repo / "metrics").rglob("*.json"))
-    out = {}
-    for f in files:
-        data = json.loads(f.read_text())
-        out[str(f.relative_to(repo))] = data.get("metrics", data)
-    return out
-
-
-def clone(built: Path, path: Path) -> Path:
-    """A git clone of the built repository at its committed state, with its DVC cache: the
-    stages whose inputs are unchanged are checked out, not run again."""
-    run(["git", "clone", "-q", str(built), str(path)], built.parent)
-    shutil.copytree(built / ".dvc" / "cache", path / ".dvc" / "cache")
-    return path
 
 
 @pytest.fixture(scope="module")

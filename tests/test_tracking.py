@@ -79,6 +79,21 @@ def test_concurrent_stages_leave_the_alias_on_the_best(tmp_path, client):
     assert other.tags["study"] != champion.tags["study"]
 
 
+
+def test_settling_moves_the_alias_a_lockless_writer_left_on_a_worse_version(client):
+    """Machines sharing a tracking server hold no common lock: the last to set the alias may
+    set it on its own, worse, version; settling (the report stage) puts it on the best."""
+    from xstilts.tracking import settle_champion
+
+    client.create_registered_model("xstilts-xnli")
+    for score, study in ((0.7, "s"), (0.9, "s"), (0.9, "s"), (0.99, "other")):
+        client.create_model_version("xstilts-xnli", source="file:///nowhere",
+                                    tags={"dev_score": repr(score), "study": study})
+    client.set_registered_model_alias("xstilts-xnli", "champion", "1")
+    settle_champion(client, "xstilts-xnli", "champion", "s")
+    # the best of study "s", the earlier of the two tied versions
+    assert int(client.get_model_version_by_alias("xstilts-xnli", "champion").version) == 2
+
 ATTEMPT = """
 import os, signal, sys
 from xstilts import tracking

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xstilts import mirror
 from xstilts.config import languages_of
 from xstilts.data.features import encode
 from xstilts.data.files import read_jsonl, task_file
@@ -64,6 +65,7 @@ class Encoder:
     ffn: int
     vocab: int
     positions: int
+    files: int = 0  # bytes a saved copy holds besides its weights (config, tokenizer)
 
     @property
     def non_embedding(self) -> int:
@@ -77,7 +79,18 @@ class Encoder:
 
 
 def encoder_of(params) -> Encoder:
+    """The shape of the encoder the study trains: read from the mirror's copy (its
+    config.json, and its tokenizer and config files' sizes) when ``hub.mirror`` holds one,
+    else XLM-R's published shapes, else the offline pretrain params."""
     if params.data.source == "hf":
+        local = mirror.model_dir(Path(params.hub.mirror), params.hub.encoder) \
+            if params.hub.mirror else None
+        if local is not None and (local / "config.json").is_file():
+            c = json.loads((local / "config.json").read_text())
+            files = sum(f.stat().st_size for f in local.iterdir()
+                        if f.is_file() and f.suffix not in (".safetensors", ".bin"))
+            return Encoder(c["num_hidden_layers"], c["hidden_size"], c["intermediate_size"],
+                           c["vocab_size"], c["max_position_embeddings"], files)
         name = released_name(params.hub.encoder)
         if name not in ENCODER_SHAPES:
             raise ValueError(f"hub.encoder: {params.hub.encoder} has no known size; known: "
@@ -187,7 +200,7 @@ def estimate(params, data_dir: Path, tokenizer=None) -> dict:
     seeded += [finetune_stage(params, t, counter) for t in params.intermediate.tasks]
     seeded.append(retrieval_stage(params, counter, len(params.intermediate.tasks),
                                   enc.layers))
-    model_bytes = enc.parameters * 4
+    model_bytes = enc.parameters * 4 + enc.files
     registered = len(params.finetune.targets)  # at most one champion version per target
     rows = []
     for s in seeded:

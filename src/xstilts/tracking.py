@@ -35,6 +35,7 @@ from xstilts.errors import StageError
 
 PARENT_TAG = "xstilts.experiment"
 HOST_TAG, PID_TAG = "xstilts.host", "xstilts.pid"  # which process a RUNNING run belongs to
+DEVICES_TAG = "xstilts.cuda_visible_devices"  # the GPUs a scheduler (Ray, Slurm) gave the stage
 CHAMPION = "champion"
 ALIAS = re.compile(r"[\w-]{1,200}")  # what MLflow accepts in an alias
 
@@ -94,7 +95,10 @@ def _connect(params: Params):
             client = MlflowClient()
             exp = client.get_experiment_by_name(params.tracking.experiment)
             if exp is None:
-                artifacts = (repo_root() / "mlruns" / "artifacts").as_uri()
+                # A server keeps artifacts in its own store; a clone's folder would vanish
+                # with the clone (python -m xstilts.cluster).
+                artifacts = None if uri.startswith(("http://", "https://")) else \
+                    (repo_root() / "mlruns" / "artifacts").as_uri()
                 exp_id = client.create_experiment(params.tracking.experiment,
                                                   artifact_location=artifacts)
             else:
@@ -144,6 +148,8 @@ def stage_run(params: Params, stage: str, run_name: str, log_params: dict):
     run = client.create_run(exp_id, run_name=run_name, tags={
         "mlflow.parentRunId": parent_id, "xstilts.stage": stage,
         HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()),
+        **({DEVICES_TAG: os.environ["CUDA_VISIBLE_DEVICES"]}
+           if "CUDA_VISIBLE_DEVICES" in os.environ else {}),
         **({"xstilts.after_killed": ",".join(killed)} if killed else {})})
     mlflow.start_run(run_id=run.info.run_id)
     mlflow.log_params({k: str(v)[:500] for k, v in _flatten(log_params).items()})
@@ -292,7 +298,39 @@ def register_if_best(target: str, dev_score: float, model_dir: Path, params: Par
             tags={"dev_score": repr(dev_score), "study": study,
                   **{k: str(v) for k, v in tags.items()}})
         client.set_registered_model_alias(name, alias, version.version)
+        settle_champion(client, name, alias, study)
         return int(version.version)
+
+
+def settle_champion(client, name: str, alias: str, study: str) -> None:
+    """Point ``alias`` at the best version of ``study`` (highest English dev score, the
+    earliest version on a tie). The lock above serialises the stages of one machine; stages
+    on several machines sharing a tracking server (python -m xstilts.cluster) each set the
+    alias without it, and the last to set it may not hold the best."""
+    versions = [v for v in client.search_model_versions(f"name = '{name}'")
+                if v.tags.get("study") == study]
+    if not versions:
+        return
+    best = max(versions, key=lambda v: (float(v.tags.get("dev_score", "-inf")),
+                                        -int(v.version)))
+    client.set_registered_model_alias(name, alias, best.version)
+
+
+def settle_champions(params: Params, targets: list[str]) -> None:
+    """Settle the study's champion of every target once all its fine-tunings are done (the
+    report stage): the alias then names the best version whatever order they finished in."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    if _lost:
+        return
+    client, alias, study = MlflowClient(), champion_alias(params), setup_key(params)
+    with _lock():
+        for target in targets:
+            try:
+                settle_champion(client, f"xstilts-{target}", alias, study)
+            except MlflowException:
+                pass  # no version of this target registered
 
 
 def champion_alias(params: Params) -> str:

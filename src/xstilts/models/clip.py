@@ -112,7 +112,9 @@ def build_hub_clip(model_name: str, pretrained: str, image_tower: str = "trained
                    text_dir: Path | None = None) -> tuple[torch.nn.Module, dict, HFTokenizer]:
     """(model, config, tokenizer) of a released open_clip model; downloads the weights, or,
     from a local mirror, reads ``weights`` and builds the text tower from the HF config and
-    tokenizer in ``text_dir``."""
+    tokenizer in ``text_dir``. A mirrored repo's own ``open_clip_config.json``, when it has
+    one, is the architecture (as open_clip reads ``hf-hub:`` models), else open_clip's table
+    entry for ``model_name``."""
     cfg, tag = resolve_hub_clip(model_name, pretrained)
     try:
         if weights is None:
@@ -120,10 +122,13 @@ def build_hub_clip(model_name: str, pretrained: str, image_tower: str = "trained
                                            cache_dir=cache_dir)
             tokenizer = open_clip.get_tokenizer(model_name, cache_dir=cache_dir)
         else:
+            source, checkpoint = model_name, str(weights)
+            if (weights.parent / CONFIG_FILE).is_file():
+                cfg = json.loads((weights.parent / CONFIG_FILE).read_text())["model_cfg"]
+                source, checkpoint = f"local-dir:{weights.parent}", None
             text_cfg = {**cfg["text_cfg"], "hf_model_name": str(text_dir),
                         "hf_tokenizer_name": str(text_dir), "hf_model_pretrained": False}
-            model = open_clip.create_model(model_name, pretrained=str(weights),
-                                           text_cfg=text_cfg)
+            model = open_clip.create_model(source, pretrained=checkpoint, text_cfg=text_cfg)
             cfg = {**cfg, "text_cfg": text_cfg}
             tokenizer = text_tokenizer(cfg)
     except Exception as err:

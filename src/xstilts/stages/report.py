@@ -78,6 +78,7 @@ def main(argv=None) -> None:
             export.write_csv(tmp / "gap_distance.csv", gap_rows)
         tracking.log_metrics(headline)
         tracking.log_artifacts(tmp)  # only what this report wrote: compare's files stay out
+        tracking.settle_champions(params, params.finetune.targets)
     print(markdown)
 
 

@@ -1,0 +1,3 @@
+from xstilts.cluster.submit import main
+
+main()
