@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The GPU figures of the benchmarks, XLM-R Base size in bf16: achieved FLOP/s and MFU at the
-# offline XNLI lengths, the loop against HF Trainer, then FLOP/s at 128 tokens and, compiled,
-# at up to 131k tokens per step, with and without dropout. Usage: bash bench/gpu.sh [output
+# The GPU figures of the benchmarks: real mode's defaults at XLM-R Large size; then XLM-R Base
+# size in bf16: achieved FLOP/s and MFU at the offline XNLI lengths, the loop against HF
+# Trainer, FLOP/s at 128 tokens and, compiled, at up to 131k tokens per step, with and without
+# dropout. Usage: bash bench/gpu.sh [output
 # folder] (default bench-gpu/; each bench's output is saved there too)
 set -uo pipefail
 out=${1:-bench-gpu}
@@ -14,6 +15,19 @@ run() {  # name, command...
     timeout 240 "$@" 2>&1 | grep -v -i warn | tee "$out/$name.txt"
 }
 nvidia-smi -L
+# First, real mode's own defaults (the train section of profiles/paper.yaml: micro-batch,
+# accumulation, padding multiple, compile) at XLM-R Large size and XNLI-like lengths 20-256:
+# MFU over non-padding tokens, counting non-embedding weights, then the loop against both HF
+# Trainer baselines with the same settings.
+large=(--hidden 1024 --layers 24 --heads 16 --vocab 250002 --bf16)
+read -r batch accum pad compile < <(python -c "
+import yaml; t = yaml.safe_load(open('profiles/paper.yaml'))['train']
+print(t['batch_size'], t['grad_accum'], t.get('pad_to_multiple', 1),
+      '--compile' if t['compile'] else '')")
+run realmode_large_mfu python bench/flops.py "${large[@]}" --batch "$batch" \
+    --grad-accum "$accum" --pad-multiple "$pad" --lengths 20 256 --steps 30 $compile
+run realmode_large_loop_vs_trainer python bench/loop_vs_trainer.py "${large[@]}" \
+    --batch "$batch" --pad-multiple "$pad" --steps 200 --repeats 2 $compile
 run flops_b32_len20-60 python bench/flops.py "${base[@]}" --batch 32 --steps 40
 run loop_vs_trainer python bench/loop_vs_trainer.py "${base[@]}" --steps 40 --repeats 3
 run flops_b32_len128 python bench/flops.py "${base[@]}" --batch 32 --lengths 128 128 --steps 40

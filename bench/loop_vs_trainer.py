@@ -74,11 +74,13 @@ def args_for(steps: int, batch: int, bf16: bool, **kw) -> TrainingArguments:
                              disable_tqdm=True, seed=0, **kw)
 
 
-def run_trainer(tokenizer, pairs, labels, config, steps, batch, bf16, tuned: bool) -> float:
-    if tuned:
+def run_trainer(tokenizer, pairs, labels, config, steps, batch, bf16, tuned: bool,
+                compile: bool = False, pad_multiple: int = 1) -> float:
+    if tuned:  # at its best: the same compile and padding multiple as ours
         enc = tokenizer(*pairs, truncation=True, max_length=MAX_LENGTH)
-        collator = DataCollatorWithPadding(tokenizer)
-        extra = {"train_sampling_strategy": "group_by_length", "optim": "adamw_torch_fused"}
+        collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_multiple)
+        extra = {"train_sampling_strategy": "group_by_length", "optim": "adamw_torch_fused",
+                 "torch_compile": compile}
     else:
         enc = tokenizer(*pairs, truncation=True, max_length=MAX_LENGTH, padding="max_length")
         collator = default_data_collator
@@ -92,13 +94,15 @@ def run_trainer(tokenizer, pairs, labels, config, steps, batch, bf16, tuned: boo
     return steps * batch / (time.perf_counter() - start)
 
 
-def run_ours(tokenizer, pairs, labels, config, steps, batch, bf16) -> float:
+def run_ours(tokenizer, pairs, labels, config, steps, batch, bf16, compile: bool = False,
+             pad_multiple: int = 1) -> float:
     ids = tokenizer(*pairs, truncation=True, max_length=MAX_LENGTH)["input_ids"]
     examples = [{"input_ids": i, "labels": y} for i, y in zip(ids, labels)]
-    batcher = BucketBatcher(examples, batch, seed=0, pad_id=tokenizer.pad_token_id)
+    batcher = BucketBatcher(examples, batch, seed=0, pad_id=tokenizer.pad_token_id,
+                            pad_multiple=pad_multiple)
     model = model_from(config).to("cuda" if torch.cuda.is_available() else "cpu")
     cfg = LoopConfig(steps=steps, lr=1e-4, warmup_ratio=0.1, bf16=bf16, log_every=steps,
-                     max_grad_norm=1.0)
+                     max_grad_norm=1.0, compile=compile)
     start = time.perf_counter()
     train(model, lambda m, b: Loss(m(**b).loss), batcher.batch, cfg)
     if torch.cuda.is_available():
@@ -112,6 +116,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bf16", action="store_true")
+    parser.add_argument("--compile", action="store_true",
+                        help="compiled steps, ours and the tuned Trainer's")
+    parser.add_argument("--pad-multiple", type=int, default=1,
+                        help="batch widths rounded up to a multiple, ours and the tuned "
+                             "Trainer's (train.pad_to_multiple)")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--heads", type=int, default=4)
@@ -124,10 +133,11 @@ def main() -> None:
     runs = {"ours": [], "reference recipe": [], "tuned Trainer": []}
     warm = (tokenizer, pairs, labels, config, 2, args.batch, args.bf16)  # first-call costs
     run_ours(*warm), run_trainer(*warm, tuned=False), run_trainer(*warm, tuned=True)
+    same = {"compile": args.compile, "pad_multiple": args.pad_multiple}
     for _ in range(args.repeats):
-        runs["ours"].append(run_ours(*setup_args))
+        runs["ours"].append(run_ours(*setup_args, **same))
         runs["reference recipe"].append(run_trainer(*setup_args, tuned=False))
-        runs["tuned Trainer"].append(run_trainer(*setup_args, tuned=True))
+        runs["tuned Trainer"].append(run_trainer(*setup_args, tuned=True, **same))
     med = {k: statistics.median(v) for k, v in runs.items()}
     precision = "bf16 autocast" if args.bf16 else "fp32"
     device = "cuda" if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"

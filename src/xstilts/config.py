@@ -133,6 +133,9 @@ class TrainParams(Section):
     # bf16 autocast: "auto" uses it where the hardware computes bf16 (train/precision.py)
     bf16: Bool | Literal["auto"] = "auto"
     compile: Bool = False  # torch.compile: for GPUs; on CPUs it gains nothing
+    # Batch widths rounded up to a multiple of this: with compile, a step meets a few shapes
+    # (256 / 64 = 4 widths) instead of one per length, so it compiles a few times only.
+    pad_to_multiple: PositiveInt = 1
     # Processes per training stage (pretrain, intermediate, finetune): >1 starts the stage
     # under torchrun with DDP, one process per GPU of the node (gloo on CPUs).
     nproc: PositiveInt = 1

@@ -36,6 +36,7 @@ class HeadTraining:
     temperature: float = 1.0  # multi-task sampling: p(task) ~ size ** (1 / temperature)
     mlm_weight: float = 0.0  # with an MLM model: the share of steps that continue MLM
     mask_prob: float = 0.15
+    pad_multiple: int = 1  # batch widths rounded up to a multiple (compiled steps)
 
     @classmethod
     def of(cls, params) -> "HeadTraining":
@@ -43,7 +44,7 @@ class HeadTraining:
         t, inter = params.train, params.intermediate
         return cls(t.batch_size, t.max_length, dict(t.max_length_by_type), t.doc_stride,
                    t.pooling, t.freeze_embeddings, t.freeze_layers, inter.temperature,
-                   inter.mlm_weight, params.pretrain.mask_prob)
+                   inter.mlm_weight, params.pretrain.mask_prob, t.pad_to_multiple)
 
     def length(self, task_type: str) -> int:
         return self.max_length_by_type.get(task_type, self.max_length)
@@ -75,7 +76,7 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
         records = [r for lang in languages for r in load_records(data_dir, spec, "train", lang)]
         examples = encode(spec, records, tokenizer, cfg.length(spec.type), stride=cfg.doc_stride)
         batchers[head] = BucketBatcher(examples, cfg.batch_size, loop.seed,
-                                       tokenizer.pad_token_id)
+                                       tokenizer.pad_token_id, pad_multiple=cfg.pad_multiple)
     if epochs:
         loop = replace(loop, steps=epoch_steps(
             epochs, sum(len(b.examples) for b in batchers.values()),
@@ -91,7 +92,8 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
                  for line in read_lines(data_dir / "corpus" / f"{lang}.txt")]
         ids = tokenizer(lines, truncation=True, max_length=cfg.max_length)["input_ids"]
         batchers["mlm"] = BucketBatcher([{"input_ids": i} for i in ids], cfg.batch_size,
-                                        loop.seed, tokenizer.pad_token_id)
+                                        loop.seed, tokenizer.pad_token_id,
+                                        pad_multiple=cfg.pad_multiple)
         fixed = {"mlm": cfg.mlm_weight}
     if len(batchers) == 1:
         (head, batcher), = batchers.items()

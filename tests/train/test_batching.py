@@ -60,6 +60,22 @@ def test_padding_uses_pad_id_and_zero_attention():
         assert int(mask.sum(1).max()) == ids.shape[1]  # padded to the longest only
 
 
+
+def test_widths_round_up_to_the_multiple_and_padding_stays_masked():
+    """train.pad_to_multiple: a compiled step meets a few widths, and the extra columns are
+    padding the attention mask leaves out."""
+    batcher = BucketBatcher(examples(200), 8, seed=0, pad_id=PAD, pad_multiple=16)
+    widths = set()
+    for step in range(batcher.per_epoch):
+        batch = batcher.batch(step)
+        widths.add(batch["input_ids"].shape[1])
+        real = batch["attention_mask"].sum(1)
+        assert int(real.max()) > batch["input_ids"].shape[1] - 16
+        assert (batch["input_ids"][batch["attention_mask"] == 0] == PAD).all()
+    assert all(w % 16 == 0 for w in widths)
+    plain = collate([{"input_ids": [5, 6, 7]}], PAD)
+    assert plain["input_ids"].shape == (1, 3)
+
 def test_collate_pads_token_labels_with_label_pad():
     batch = collate([{"input_ids": [0, 5, 2], "labels": [3, 4, -100]},
                      {"input_ids": [0, 2], "labels": [1, -100]}], pad_id=PAD)

@@ -16,10 +16,11 @@ class BucketBatcher:
     batch holds sequences of similar length and little padding is computed."""
 
     def __init__(self, examples: Sequence[Example], batch_size: int, seed: int,
-                 pad_id: int, bucket: int = 50, label_pad: int = -100):
+                 pad_id: int, bucket: int = 50, label_pad: int = -100, pad_multiple: int = 1):
         if not examples:
             raise ValueError("no training examples")
         self.examples = examples
+        self.pad_multiple = pad_multiple
         self.batch_size = min(batch_size, len(examples))
         self.seed = seed
         self.pad_id = pad_id
@@ -46,24 +47,26 @@ class BucketBatcher:
         if epoch != self._epoch:
             self._epoch, self._order = epoch, self._epoch_order(epoch)
         return collate([self.examples[i] for i in self._order[index]], self.pad_id,
-                       self.label_pad)
+                       self.label_pad, self.pad_multiple)
 
 
 TENSOR_FIELDS = ("input_ids", "labels", "start_positions", "end_positions")
 
 
-def collate(examples: Sequence[Example], pad_id: int, label_pad: int = -100
-            ) -> dict[str, torch.Tensor]:
-    """Pad sequences to the longest in the batch. Multiple-choice examples hold one sequence
-    per choice and are flattened to (B * C, T). Fields that are not model inputs or targets
-    (e.g. a span feature's offsets) are left out."""
+def collate(examples: Sequence[Example], pad_id: int, label_pad: int = -100,
+            pad_multiple: int = 1) -> dict[str, torch.Tensor]:
+    """Pad sequences to the longest in the batch, rounded up to a multiple of
+    ``pad_multiple`` (a compiled step then meets a few widths, not every length).
+    Multiple-choice examples hold one sequence per choice and are flattened to (B * C, T).
+    Fields that are not model inputs or targets (e.g. a span feature's offsets) are left
+    out."""
     if isinstance(examples[0]["input_ids"][0], list):
         flat = [seq for e in examples for seq in e["input_ids"]]
-        out = collate([{"input_ids": seq} for seq in flat], pad_id)
+        out = collate([{"input_ids": seq} for seq in flat], pad_id, pad_multiple=pad_multiple)
         out["labels"] = torch.tensor([e["labels"] for e in examples])
         return out
     out = {}
-    width = max(len(e["input_ids"]) for e in examples)
+    width = -(-max(len(e["input_ids"]) for e in examples) // pad_multiple) * pad_multiple
     for key in TENSOR_FIELDS:
         if key not in examples[0]:
             continue
