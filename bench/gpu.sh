@@ -23,7 +23,7 @@ large=(--hidden 1024 --layers 24 --heads 16 --vocab 250002 --bf16)
 read -r batch accum pad compile < <(python -c "
 import yaml; t = yaml.safe_load(open('profiles/paper.yaml'))['train']
 print(t['batch_size'], t['grad_accum'], t.get('pad_to_multiple', 1),
-      '--compile' if t['compile'] else '')")
+      '--compile' if t['compile'] in (True, 'auto') else '')")
 run realmode_large_mfu python bench/flops.py "${large[@]}" --batch "$batch" \
     --grad-accum "$accum" --pad-multiple "$pad" --lengths 20 256 --steps 30 $compile
 run realmode_large_loop_vs_trainer python bench/loop_vs_trainer.py "${large[@]}" \

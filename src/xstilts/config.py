@@ -132,7 +132,8 @@ class TrainParams(Section):
     checkpoint_every: NonNegativeInt = 100
     # bf16 autocast: "auto" uses it where the hardware computes bf16 (train/precision.py)
     bf16: Bool | Literal["auto"] = "auto"
-    compile: Bool = False  # torch.compile: for GPUs; on CPUs it gains nothing
+    # torch.compile: pays off on GPUs, gains nothing on CPUs; "auto" compiles on GPUs only
+    compile: Bool | Literal["auto"] = False
     # Batch widths rounded up to a multiple of this: with compile, a step meets a few shapes
     # (256 / 64 = 4 widths) instead of one per length, so it compiles a few times only.
     pad_to_multiple: PositiveInt = 1

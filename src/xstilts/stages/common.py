@@ -80,4 +80,5 @@ def loop_config(train: TrainParams, steps: int | None, lr: float, seed: int,
                       max_grad_norm=train.max_grad_norm, seed=seed,
                       checkpoint_every=train.checkpoint_every,
                       bf16=use_bf16(train.bf16, device()),
-                      compile=train.compile)
+                      compile=train.compile is True or (train.compile == "auto"
+                                                        and device().type == "cuda"))
