@@ -131,11 +131,11 @@ def main(argv=None) -> None:
                  "encoder": params.encoder,
                  "test_score": repr(metrics[f"{spec.name}/{spec.metric}/avg"])},
                 artifact_path=f"model/{trained_on[target]}")
+    # Which versions a stage registers depends on the stages that finished before it, so the
+    # registry (and the printout below) says it, not this file, which depends on the inputs.
     write_json(args.metrics, {"intermediate": args.intermediate, "seed": args.seed,
                               "from_encoder": params.encoder,
-                              "targets": {t: {"model": trained_on[t],
-                                              "registered_version": versions[t]}
-                                          for t in targets},
+                              "targets": {t: {"model": trained_on[t]} for t in targets},
                               "metrics": metrics})
     alias = tracking.champion_alias(params)
     for target, spec in ((t, FINETUNE_TARGETS[t]) for t in targets):
