@@ -77,7 +77,7 @@ def apply_overrides(repo: Path, overrides: list[str]) -> None:
             node[last] = yaml.safe_load(value)
 
 
-def check_tracking(repo: Path) -> str:
+def check_tracking(repo: Path) -> None:
     try:
         params = load_params(repo / "params.yaml")
     except ParamsError as err:
@@ -88,29 +88,21 @@ def check_tracking(repo: Path) -> str:
             f"tracking.uri: {uri!r} is a store on this machine; the stages of a cluster log "
             "to one MLflow server (docs/real-study.md, 'A tracking server for many writers'): "
             "set tracking.uri or pass -S tracking.uri=http://<server>:5000")
-    return uri
 
 
-def stage_graph(repo: Path) -> dict[str, list[str]]:
-    """Every stage of dvc.yaml, in an order where a stage follows those it reads, mapped to
-    the stages it reads."""
+def pipeline(repo: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(graph, uncached) of dvc.yaml, from one read of DVC's index: every stage, in an order
+    where a stage follows those it reads, mapped to the stages it reads; and per stage, its
+    outputs that DVC keeps out of its cache (metrics, small files), which travel as bytes
+    since ``dvc push`` never sends them."""
     import networkx as nx
     from dvc.repo import Repo
 
     with Repo(str(repo)) as dvc:
         graph = dvc.index.graph  # edges run from a stage to a stage it depends on
         order = list(reversed(list(nx.topological_sort(graph))))
-        return {s.name: sorted(d.name for d in graph.successors(s)) for s in order}
-
-
-def uncached_outs(repo: Path) -> dict[str, list[str]]:
-    """Per stage, its outputs that DVC keeps out of its cache (metrics, small files): these
-    travel as bytes, since ``dvc push`` never sends them."""
-    from dvc.repo import Repo
-
-    with Repo(str(repo)) as dvc:
-        return {s.name: [o.def_path for o in s.outs if not o.use_cache]
-                for s in dvc.index.stages}
+        return ({s.name: sorted(d.name for d in graph.successors(s)) for s in order},
+                {s.name: [o.def_path for o in s.outs if not o.use_cache] for s in order})
 
 
 def stages_to_run(repo: Path, graph: dict[str, list[str]]) -> list[str]:
@@ -164,10 +156,15 @@ def remote_url(repo: Path, name: str | None) -> str:
     return url
 
 
-def local_result(repo: Path, name: str, uncached: list[str]) -> StageResult:
-    """The result of a stage the submitting machine already has (up to date, or run here)."""
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][name]
-    return StageResult(name, lock, read_files(repo, uncached), socket.gethostname())
+def locked_results(repo: Path, names: list[str], uncached: dict[str, list[str]]
+                   ) -> dict[str, StageResult]:
+    """The results of the stages of ``names`` that the submitting machine's dvc.lock holds
+    (up to date, or run here)."""
+    lock_path = repo / "dvc.lock"
+    stages = (yaml.safe_load(lock_path.read_text()) or {}).get("stages", {}) \
+        if lock_path.is_file() else {}
+    return {n: StageResult(n, stages[n], read_files(repo, uncached[n]), socket.gethostname())
+            for n in names if n in stages}
 
 
 def read_files(repo: Path, paths: list[str]) -> dict[str, bytes]:

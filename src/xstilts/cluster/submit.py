@@ -22,13 +22,12 @@ from xstilts.cluster.repo import (
     apply_overrides,
     bring_home,
     check_tracking,
-    local_result,
+    locked_results,
+    pipeline,
     read_files,
     run,
     snapshot,
-    stage_graph,
     stages_to_run,
-    uncached_outs,
 )
 
 TRAINING_STAGES = ("pretrain", "pretrain_clip", "intermediate", "finetune")
@@ -38,9 +37,10 @@ PASSED_ENV = ("XSTILTS_THREADS", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HO
 
 # --- a node of the cluster -----------------------------------------------------------------
 
-def run_stage(name: str, sub: Submission, upstream: list[StageResult],
+def run_stage(name: str, sub: Submission, upstream: list[StageResult], uncached: list[str],
               workdir: str | None = None) -> StageResult:
-    """One stage in a fresh clone: pull what it reads, run it, push what it wrote."""
+    """One stage in a fresh clone: pull what it reads, run it, push what it wrote, and
+    return what DVC does not push (``uncached``) with its dvc.lock entry."""
     start = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="xstilts-stage-", dir=workdir))
     try:
@@ -61,7 +61,7 @@ def run_stage(name: str, sub: Submission, upstream: list[StageResult],
         run(["dvc", "repro", "--single-item", name], repo, env)
         run(["dvc", "push", "--quiet", name], repo)
         lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][name]
-        files = read_files(repo, uncached_outs(repo)[name])
+        files = read_files(repo, uncached)
         return StageResult(name, lock, files, socket.gethostname(),
                            os.environ.get("CUDA_VISIBLE_DEVICES"), time.monotonic() - start)
     finally:
@@ -87,14 +87,12 @@ def submit(repo: Path, address: str, overrides: list[str], remote: str | None = 
         apply_overrides(repo, overrides)
     check_tracking(repo)
     run(["dvc", "repro", *LOCAL_STAGES], repo)  # validates params.yaml before any work
-    graph = stage_graph(repo)
+    graph, uncached = pipeline(repo)
     todo = stages_to_run(repo, graph)
-    uncached = uncached_outs(repo)
     if not todo:
         log("Every stage is up to date; nothing to submit.")
         return {}
-    done = {n: local_result(repo, n, uncached[n]) for n in graph
-            if n not in todo and (n in LOCAL_STAGES or _locked(repo, n))}
+    done = locked_results(repo, [n for n in graph if n not in todo], uncached)
     needed = {d for n in todo for d in graph[n] if d in done}
     if needed - set(LOCAL_STAGES):  # the tasks pull these outputs from the shared remote
         run(["dvc", "push", "--quiet", *sorted(needed - set(LOCAL_STAGES))], repo)
@@ -114,7 +112,7 @@ def submit(repo: Path, address: str, overrides: list[str], remote: str | None = 
         def launch(name):
             attempts[name] = attempts.get(name, 0) + 1
             ref = task.options(max_retries=0, **resources(name, gpus)).remote(
-                name, bundle, [done[d] for d in graph[name]], workdir)
+                name, bundle, [done[d] for d in graph[name]], uncached[name], workdir)
             inflight[ref] = name
 
         for name in todo:
@@ -151,11 +149,6 @@ def submit(repo: Path, address: str, overrides: list[str], remote: str | None = 
             + (f"; not run: {', '.join(skipped)}" if skipped else "")
             + ". Finished stages are kept; submit again to run the rest.")
     return ran
-
-
-def _locked(repo: Path, name: str) -> bool:
-    lock = repo / "dvc.lock"
-    return lock.is_file() and name in (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
 
 
 def main(argv=None) -> None:
