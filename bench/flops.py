@@ -88,6 +88,9 @@ def main() -> None:
     parser.add_argument("--pad-multiple", type=int, default=1,
                         help="batch widths rounded up to a multiple (train.pad_to_multiple)")
     parser.add_argument("--grad-accum", type=int, default=1, help="micro-batches per step")
+    parser.add_argument("--micro-tokens", type=int, default=None,
+                        help="steps of batch x grad-accum examples cut into micro-batches of "
+                             "at most this many padded tokens (train.micro_batch_tokens)")
     parser.add_argument("--compile-mode", default=None,
                         help="torch.compile mode, e.g. max-autotune-no-cudagraphs (implies "
                              "--compile)")
@@ -104,14 +107,17 @@ def main() -> None:
                               hidden_dropout_prob=args.dropout,
                               attention_probs_dropout_prob=args.dropout)
     model = XLMRobertaForSequenceClassification(config).to(device)
+    # One batch per micro-batch, or, cut by tokens, one per step.
+    per_batch = args.batch * args.grad_accum if args.micro_tokens else args.batch
     batcher = BucketBatcher(synthetic_batches(args.batch * args.steps * args.grad_accum,
                                               args.vocab, args.lengths),
-                            args.batch, seed=0, pad_id=1, pad_multiple=args.pad_multiple)
+                            per_batch, seed=0, pad_id=1, pad_multiple=args.pad_multiple)
     loss = lambda m, b: Loss(m(**b).loss)  # noqa: E731
     if args.compile_mode:  # the loop compiles with the default mode; other modes here
         model = torch.compile(model, mode=args.compile_mode)
     cfg = LoopConfig(steps=args.steps, lr=1e-4, bf16=args.bf16, log_every=args.steps,
-                     compile=args.compile and not args.compile_mode, grad_accum=args.grad_accum)
+                     compile=args.compile and not args.compile_mode, grad_accum=args.grad_accum,
+                     micro_tokens=args.micro_tokens, pad_multiple=args.pad_multiple)
     # One untimed pass over the same batches first: a GPU pays ~0.2 s the first time it
     # meets a shape, and a compiled model compiles per shape; training sees each many times.
     train(model, loss, batcher.batch, cfg)
@@ -123,7 +129,8 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     if args.profile:
         print_profile(lambda: train(model, loss, batcher.batch, cfg), device)
-    micro = args.steps * args.grad_accum  # the loop draws batch(step * accum + i)
+    # The loop draws batch(step * accum + i), or batch(step) cut by tokens.
+    micro = args.steps * (1 if args.micro_tokens else args.grad_accum)
     flops = sum(useful_flops(batcher.batch(s), d, d_ff, args.layers) for s in range(micro))
     tokens = sum(batcher.batch(s)["attention_mask"].sum().item() for s in range(micro)) // micro
     dtype = torch.bfloat16 if args.bf16 else torch.float32
@@ -132,8 +139,10 @@ def main() -> None:
     precision = "bf16" if args.bf16 else "fp32"
     name = torch.cuda.get_device_name() if device.type == "cuda" else \
         f"CPU, {torch.get_num_threads()} threads"
-    print(f"{name}; d={d}, layers={args.layers}, batch {args.batch} x {args.grad_accum}, "
-          f"~{tokens} real tokens per micro-batch, widths a multiple of {args.pad_multiple}, "
+    cut = f", cut by {args.micro_tokens} tokens" if args.micro_tokens else ""
+    print(f"{name}; d={d}, layers={args.layers}, batch {args.batch} x {args.grad_accum}{cut}, "
+          f"~{tokens} real tokens per {'step' if cut else 'micro-batch'}, widths a multiple "
+          f"of {args.pad_multiple}, "
           f"{precision}"
           f"{', compiled' if args.compile or args.compile_mode else ''}"
           f"{f' ({args.compile_mode})' if args.compile_mode else ''}")

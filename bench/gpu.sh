@@ -16,18 +16,21 @@ run() {  # name, command...
 }
 nvidia-smi -L
 # First, real mode's own defaults (the train section of profiles/paper.yaml: micro-batch,
-# accumulation, padding multiple, compile) at XLM-R Large size and XNLI-like lengths 20-256:
+# accumulation, token budget, padding multiple, compile) at XLM-R Large size and XNLI-like lengths 20-256:
 # MFU over non-padding tokens, counting non-embedding weights, then the loop against both HF
 # Trainer baselines with the same settings.
 large=(--hidden 1024 --layers 24 --heads 16 --vocab 250002 --bf16)
-read -r batch accum pad compile < <(python -c "
+read -r batch accum pad micro compile < <(python -c "
 import yaml; t = yaml.safe_load(open('profiles/paper.yaml'))['train']
 print(t['batch_size'], t['grad_accum'], t.get('pad_to_multiple', 1),
-      '--compile' if t['compile'] in (True, 'auto') else '')")
+      t.get('micro_batch_tokens') or 0, '--compile' if t['compile'] in (True, 'auto') else '')")
+cut=(); [ "$micro" != 0 ] && cut=(--micro-tokens "$micro")
 run realmode_large_mfu python bench/flops.py "${large[@]}" --batch "$batch" \
-    --grad-accum "$accum" --pad-multiple "$pad" --lengths 20 256 --steps 30 $compile
+    --grad-accum "$accum" --pad-multiple "$pad" "${cut[@]}" --lengths 20 256 --steps 30 $compile
+# A step's examples at once: ours cut by tokens, the Trainer's as one batch of as many.
 run realmode_large_loop_vs_trainer python bench/loop_vs_trainer.py "${large[@]}" \
-    --batch "$batch" --pad-multiple "$pad" --steps 200 --repeats 2 $compile
+    --batch $((batch * accum)) --pad-multiple "$pad" "${cut[@]}" --steps 200 --repeats 2 \
+    $compile
 run flops_b32_len20-60 python bench/flops.py "${base[@]}" --batch 32 --steps 40
 run loop_vs_trainer python bench/loop_vs_trainer.py "${base[@]}" --steps 40 --repeats 3
 run flops_b32_len128 python bench/flops.py "${base[@]}" --batch 32 --lengths 128 128 --steps 40

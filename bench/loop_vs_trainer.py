@@ -95,14 +95,15 @@ def run_trainer(tokenizer, pairs, labels, config, steps, batch, bf16, tuned: boo
 
 
 def run_ours(tokenizer, pairs, labels, config, steps, batch, bf16, compile: bool = False,
-             pad_multiple: int = 1) -> float:
+             pad_multiple: int = 1, micro_tokens: int | None = None) -> float:
     ids = tokenizer(*pairs, truncation=True, max_length=MAX_LENGTH)["input_ids"]
     examples = [{"input_ids": i, "labels": y} for i, y in zip(ids, labels)]
     batcher = BucketBatcher(examples, batch, seed=0, pad_id=tokenizer.pad_token_id,
                             pad_multiple=pad_multiple)
     model = model_from(config).to("cuda" if torch.cuda.is_available() else "cpu")
     cfg = LoopConfig(steps=steps, lr=1e-4, warmup_ratio=0.1, bf16=bf16, log_every=steps,
-                     max_grad_norm=1.0, compile=compile)
+                     max_grad_norm=1.0, compile=compile, micro_tokens=micro_tokens,
+                     pad_multiple=pad_multiple)
     start = time.perf_counter()
     train(model, lambda m, b: Loss(m(**b).loss), batcher.batch, cfg)
     if torch.cuda.is_available():
@@ -121,6 +122,10 @@ def main() -> None:
     parser.add_argument("--pad-multiple", type=int, default=1,
                         help="batch widths rounded up to a multiple, ours and the tuned "
                              "Trainer's (train.pad_to_multiple)")
+    parser.add_argument("--micro-tokens", type=int, default=None,
+                        help="ours only: each batch cut into micro-batches of at most this "
+                             "many padded tokens (train.micro_batch_tokens; the Trainer has "
+                             "no such setting)")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--heads", type=int, default=4)
@@ -135,7 +140,7 @@ def main() -> None:
     run_ours(*warm), run_trainer(*warm, tuned=False), run_trainer(*warm, tuned=True)
     same = {"compile": args.compile, "pad_multiple": args.pad_multiple}
     for _ in range(args.repeats):
-        runs["ours"].append(run_ours(*setup_args, **same))
+        runs["ours"].append(run_ours(*setup_args, **same, micro_tokens=args.micro_tokens))
         runs["reference recipe"].append(run_trainer(*setup_args, tuned=False))
         runs["tuned Trainer"].append(run_trainer(*setup_args, tuned=True, **same))
     med = {k: statistics.median(v) for k, v in runs.items()}

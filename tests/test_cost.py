@@ -55,8 +55,34 @@ def test_tokens_flops_and_disk_follow_the_schedule(study):
     for r in result["stages"]:
         assert r["flops"] == pytest.approx(6 * enc.non_embedding * r["train_tokens"]
                                            + 2 * enc.non_embedding * r["eval_tokens"])
-    assert rows["finetune@mnli"]["disk_bytes"] == 6 * enc.parameters * 4  # XQuAD, MLQA: one
+    models = 6 * (enc.parameters * 4 + enc.files)  # XQuAD and MLQA share one
+    kept = rows["finetune@mnli"]["disk_bytes"] - models
+    assert 0 < kept < 0.05 * models  # heads and predictions
     assert rows["retrieval"]["eval_tokens"] > 0 and not result["estimated_tasks"]
+
+
+def test_registered_weights_in_bf16_keep_champions_only(study):
+    """finetune.weights: registered and train.save_dtype: bf16: a fine-tuning stage keeps
+    heads and predictions only, checkpoints take 2 bytes a weight, MLflow holds one champion
+    per target."""
+    params, data, tokenizer = study
+    raw = params.model_dump()
+    raw["finetune"]["weights"], raw["train"]["save_dtype"] = "registered", "bf16"
+    result = cost.estimate(Params.model_validate(raw), data, tokenizer)
+    full = cost.estimate(params, data, tokenizer)
+    enc = cost.encoder_of(params)
+    rows = {r["stage"]: r for r in result["stages"]}
+    assert rows["intermediate@mnli"]["disk_bytes"] == enc.parameters * 2 + enc.files
+    assert result["mlflow_bytes"] == len(params.finetune.targets) * (enc.parameters * 2
+                                                                      + enc.files)
+    for r, f in zip(result["stages"], full["stages"]):
+        if r["stage"].startswith("finetune@"):
+            assert 0 < r["disk_bytes"] < 0.05 * f["disk_bytes"]
+
+
+def test_the_paper_profile_fits_in_50_gb_a_seed(tmp_path):
+    result = cost.estimate(load_params(ROOT / "profiles" / "paper.yaml"), tmp_path / "absent")
+    assert result["per_seed"]["disk_bytes"] + result["mlflow_bytes"] <= 50e9
 
 
 def test_the_paper_profile_before_any_download_is_estimated(tmp_path, capsys):

@@ -143,7 +143,9 @@ def test_nothing_touched_the_network(rehearsed, guarded_env):
 
 def test_the_dry_run_predicts_the_bytes_each_stage_wrote(rehearsed, guarded_env):
     """`python -m xstilts.cost` reads the mirror's encoder, so its disk figure per stage is
-    the rehearsal's own scale: each within 20 % of what the stage wrote."""
+    the rehearsal's own scale: each within 20 % of what the stage wrote (a fine-tuning keeps
+    heads and predictions, the paper profile's `finetune.weights: registered`), and MLflow
+    holds the champions' weights only, about one model per target."""
     repo, _ = rehearsed
     env, _ = guarded_env
     result = json.loads(run([sys.executable, "-m", "xstilts.cost", "--json"], repo,
@@ -156,3 +158,12 @@ def test_the_dry_run_predicts_the_bytes_each_stage_wrote(rehearsed, guarded_env)
         written = sum(f.stat().st_size for f in (repo / folders[kind] / f"{task}-s0").rglob("*")
                       if f.is_file())
         assert abs(row["disk_bytes"] - written) <= 0.2 * written, (row["stage"], written)
+    client = MlflowClient(tracking_uri=f"sqlite:///{repo}/mlruns/mlflow.db")
+    sources = {v.source for t in FINETUNE_TARGETS
+               for v in client.search_model_versions(f"name = 'xstilts-{t}'")}
+    assert len(sources) <= len(FINETUNE_TARGETS)
+    stored = sum(f.stat().st_size for d in (repo / "mlruns" / "artifacts").rglob("model")
+                 for f in d.rglob("*") if f.is_file())
+    assert sum(f.stat().st_size for s in sources
+               for f in Path(s.removeprefix("file://")).rglob("*") if f.is_file()) == stored
+    assert 0.8 * result["mlflow_bytes"] <= stored <= 1.2 * result["mlflow_bytes"]

@@ -137,6 +137,13 @@ class TrainParams(Section):
     # Batch widths rounded up to a multiple of this: with compile, a step meets a few shapes
     # (256 / 64 = 4 widths) instead of one per length, so it compiles a few times only.
     pad_to_multiple: PositiveInt = 1
+    # Set: a step's batch_size x grad_accum examples are cut into micro-batches of at most
+    # this many padded tokens each (per process), short sequences together in one, long ones
+    # over several; every step still holds the same examples. None: grad_accum equal parts.
+    micro_batch_tokens: PositiveInt | None = None
+    # The dtype saved checkpoints hold: "auto" is bf16 where the stage trained under bf16
+    # autocast (half the disk; the next phase trains on fp32 master weights again)
+    save_dtype: Literal["fp32", "bf16", "auto"] = "fp32"
     # Processes per training stage (pretrain, intermediate, finetune): >1 starts the stage
     # under torchrun with DDP, one process per GPU of the node (gloo on CPUs).
     nproc: PositiveInt = 1
@@ -202,6 +209,9 @@ class FinetuneParams(Section):
     # else train.batch_size x train.grad_accum
     lr: dict[str, PositiveFloat] = Field(default_factory=lambda: {"pawsx": 3e-4})  # per
     # target; else train.lr
+    # Fine-tuned encoders kept: "all" in every cell's output; "registered": only each target's
+    # champion, in MLflow's registry (every cell keeps its heads, metrics and predictions)
+    weights: Literal["all", "registered"] = "all"
 
     @model_validator(mode="after")
     def _known_targets(self):

@@ -4,49 +4,35 @@ per GPU type at a stated model FLOPs utilisation (MFU), and the disk each stage 
     python -m xstilts.cost                          # the study in params.yaml
     python -m xstilts.cost --params profiles/paper.yaml --mfu 0.35
 
-Tokens are counted where the data exist (after ``dvc repro generate``): every file's records
-are counted and a sample of them encoded as the stages encode them (one sequence per choice,
-QA contexts in windows), with the study's tokenizer. Before that, real mode falls back to the
-hub's sizes and the typical XLM-R token counts of ``TYPICAL`` (estimates: they say so in the
-output). The schedule is the study's own: steps x effective batch, or epochs x examples.
+Tokens are counted where the data exist (after ``dvc repro generate``): every file's records,
+and a sample of them encoded as the stages encode them, with the study's tokenizer. Before
+that, real mode falls back to the hub's sizes and typical XLM-R lengths (``xstilts.counting``;
+the output names the tasks so estimated). The schedule is the study's own: steps x effective
+batch, or epochs x examples.
 
 FLOPs are 6 per non-embedding parameter per trained token and 2 per scored token; attention's
 own term is left out (under 10 % at these lengths for XLM-R). Disk counts every model a stage
-saves (parameters x 4 bytes: checkpoints are fp32), MLflow's copy of each registered model, and
-DVC's cache copy of each output unless ``dvc config cache.type`` links instead of copying.
+saves (parameters x 4 bytes, or 2 with ``train.save_dtype`` bf16), the heads and predictions
+every fine-tuning keeps, MLflow's copy of each target's champion, and DVC's cache copy of each
+output unless ``dvc config cache.type`` links instead of copying.
 """
 
 import argparse
 import json
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xstilts import mirror
 from xstilts.config import languages_of
-from xstilts.data.features import encode
-from xstilts.data.files import read_jsonl, task_file
+from xstilts.counting import Counter
+from xstilts.models.heads import HEADS
 from xstilts.models.hub import ENCODER_SHAPES, released_name
-from xstilts.phases import HeadTraining, recipes
+from xstilts.phases import recipes
 from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS, TASKS
 
 # Dense bf16 peak of each GPU (vendor spec sheets, without sparsity), TFLOP/s.
 PEAK_TFLOPS = {"A100": 312.0, "H100": 989.0, "H200": 989.0, "L40S": 362.0}
-# Real mode before the download: (English training examples, XLM-R tokens per example with
-# all choices and windows), and scored tokens per language of each target's eval split.
-# Estimates: sizes from the hub's dataset cards, lengths from samples of their records.
-TYPICAL = {"mnli": (392_702, 50), "anli": (1_105_719, 49), "qqp": (363_846, 35),
-           "sst2": (67_349, 15), "squad": (87_599, 190), "squad_v2": (130_319, 190),
-           "hellaswag": (39_905, 260), "cosmosqa": (25_262, 450), "csqa": (9_741, 125),
-           "xnli": (392_702, 50), "pawsx": (49_401, 60), "udpos": (21_253, 30),
-           "panx": (20_000, 20), "tydiqa": (3_696, 250)}
-TYPICAL_EVAL = {"mnli": 9_815 * 50, "anli": 3_200 * 110, "qqp": 40_430 * 35,
-                "sst2": 872 * 15, "squad": 10_570 * 190, "squad_v2": 11_873 * 190,
-                "hellaswag": 10_042 * 260, "cosmosqa": 2_985 * 450, "csqa": 1_221 * 125,
-                "xnli": 5_010 * 50, "pawsx": 2_000 * 60, "udpos": 1_000 * 30,
-                "panx": 10_000 * 20, "xquad": 1_190 * 200, "mlqa": 5_000 * 200,
-                "tydiqa": 700 * 250, "bucc": 3_000 * 2 * 30, "tatoeba": 1_000 * 2 * 15}
 
 
 @dataclass
@@ -55,6 +41,7 @@ class Stage:
     train_tokens: float = 0.0
     eval_tokens: float = 0.0
     models: int = 0  # full models saved
+    kept_bytes: float = 0.0  # besides them: heads and predictions
     notes: list[str] = field(default_factory=list)
 
 
@@ -100,49 +87,6 @@ def encoder_of(params) -> Encoder:
     return Encoder(p.layers, p.hidden_size, 4 * p.hidden_size, p.vocab_size, p.max_length + 2)
 
 
-class Counter:
-    """Examples and tokens per example of one data file: counted from the file with the
-    tokenizer, or the ``TYPICAL`` estimates of real mode."""
-
-    def __init__(self, params, data_dir: Path, tokenizer=None, sample: int = 200):
-        self.params, self.data, self.tokenizer, self.sample = params, data_dir, tokenizer, sample
-        self.lengths = HeadTraining.of(params)  # the input lengths the stages encode with
-        self.estimated: set[str] = set()
-
-    def file(self, task: str, split: str, lang: str) -> tuple[int, float]:
-        """(records or windows, mean tokens each) of one file."""
-        path = task_file(self.data, task, split, lang)
-        if self.tokenizer is None or not path.is_file():
-            if self.params.data.source != "hf" or task not in TYPICAL:
-                raise FileNotFoundError(f"{path}: no data to count; run `dvc repro generate`")
-            self.estimated.add(task)
-            return TYPICAL[task]
-        spec = TASKS[task]
-        records = read_jsonl(path, spec.required_fields)
-        picked = random.Random(0).sample(records, min(self.sample, len(records)))
-        if spec.type == "retrieval":
-            tokens = sum(len(self.tokenizer(r[f])["input_ids"]) for r in picked
-                         for f in spec.text_fields if r[f])
-            return len(records), tokens / max(1, len(picked))
-        features = encode(spec, picked, self.tokenizer, self.lengths.length(spec.type),
-                          stride=self.params.train.doc_stride)
-        tokens = sum(sum(map(len, f["input_ids"])) if spec.type == "multiple_choice"
-                     else len(f["input_ids"]) for f in features)
-        per_record = len(features) / max(1, len(picked))
-        return round(len(records) * per_record), tokens / max(1, len(features))
-
-    def scored(self, task: str, split: str, languages: Iterable[str]) -> float:
-        total = 0.0
-        for lang in languages:
-            if self.tokenizer is None and self.params.data.source == "hf":
-                self.estimated.add(task)
-                total += TYPICAL_EVAL[task]
-                continue
-            n, per = self.file(task, split, lang)
-            total += n * per
-        return total
-
-
 def intermediate_stage(params, task: str, counter: Counter) -> Stage:
     inter, train = params.intermediate, params.train
     stage = Stage(f"intermediate@{task}", models=1)  # "none" passes the encoder on
@@ -161,10 +105,39 @@ def intermediate_stage(params, task: str, counter: Counter) -> Stage:
     return stage
 
 
-def finetune_stage(params, task: str, counter: Counter) -> Stage:
+def head_bytes(hidden: int, tasks: Iterable[str], per_param: int) -> int:
+    heads = (HEADS[TASKS[t].type](hidden, max(TASKS[t].num_labels, 2)) for t in tasks)
+    return per_param * sum(p.numel() for h in heads for p in h.parameters())
+
+
+def bytes_per_parameter(params) -> tuple[int, str | None]:
+    """What a saved weight takes (``train.save_dtype``), and a note where "auto" is assumed
+    to be bf16 (real mode runs on GPUs that compute it)."""
+    save, bf16 = params.train.save_dtype, params.train.bf16
+    if save == "bf16" or (save == "auto" and bf16 is True):
+        return 2, None
+    if save == "auto" and bf16 == "auto" and params.data.source == "hf":
+        return 2, "save_dtype auto: bf16 assumed (a GPU with bf16)"
+    return 4, None
+
+
+def finetune_stage(params, task: str, counter: Counter, hidden: int,
+                   per_param: int) -> Stage:
     ft, train = params.finetune, params.train
     jobs = recipes(list(ft.targets), ft)
-    stage = Stage(f"finetune@{task}", models=len(jobs))
+    stage = Stage(f"finetune@{task}", models=len(jobs) if ft.weights == "all" else 0)
+    inherited = [] if task == "none" else list(INTERMEDIATE_TASKS) if task == "multi" \
+        else [task]
+    for job in jobs:
+        # Each folder keeps every head: the checkpoint's own beside the target's.
+        stage.kept_bytes += head_bytes(hidden, [*inherited, job.train_task], per_param)
+        for target in job.targets:
+            spec = FINETUNE_TARGETS[target]
+            stage.kept_bytes += counter.predictions(target, spec.eval_split,
+                                                    languages_of(params, target))
+            task_, split = spec.selected_on
+            if (task_, split) != (spec.name, spec.eval_split):
+                stage.kept_bytes += counter.predictions(task_, split, ["en"])
     for job in jobs:
         n, per = counter.file(job.train_task, "train", "en")
         if job.epochs:
@@ -196,22 +169,28 @@ def estimate(params, data_dir: Path, tokenizer=None) -> dict:
     total (the phase-0 encoder is shared by the seeds)."""
     enc = encoder_of(params)
     counter = Counter(params, data_dir, tokenizer)
+    per_param, assumed = bytes_per_parameter(params)
     seeded = [intermediate_stage(params, t, counter) for t in params.intermediate.tasks]
-    seeded += [finetune_stage(params, t, counter) for t in params.intermediate.tasks]
+    seeded += [finetune_stage(params, t, counter, enc.hidden, per_param)
+               for t in params.intermediate.tasks]
     seeded.append(retrieval_stage(params, counter, len(params.intermediate.tasks),
                                   enc.layers))
-    model_bytes = enc.parameters * 4 + enc.files
-    registered = len(params.finetune.targets)  # at most one champion version per target
+    model_bytes = enc.parameters * per_param + enc.files
+    # One champion version per target with finetune.weights: registered (the registry
+    # keeps no other); with "all", at least that many.
+    registered = len(params.finetune.targets)
     rows = []
     for s in seeded:
         flops = 6 * enc.non_embedding * s.train_tokens + 2 * enc.non_embedding * s.eval_tokens
+        notes = [*s.notes, *([assumed] if assumed and s.models else [])]
         rows.append({"stage": s.name, "train_tokens": s.train_tokens,
                      "eval_tokens": s.eval_tokens, "flops": flops,
-                     "disk_bytes": s.models * model_bytes, "notes": s.notes})
+                     "disk_bytes": s.models * model_bytes + s.kept_bytes, "notes": notes})
     per_seed = {k: sum(r[k] for r in rows) for k in ("train_tokens", "eval_tokens", "flops",
                                                        "disk_bytes")}
     seeds = len(params.seeds)
-    shared = model_bytes * (2 if params.data.source == "hf" else 1)  # encoder (+ hub cache)
+    # The phase-0 encoder (fp32, as the hub serves it), and the hub cache's copy of it.
+    shared = (enc.parameters * 4 + enc.files) * (2 if params.data.source == "hf" else 1)
     return {"encoder": {"parameters": enc.parameters, "non_embedding": enc.non_embedding},
             "stages": rows, "per_seed": per_seed, "seeds": seeds,
             "mlflow_bytes": registered * model_bytes, "shared_bytes": shared,
@@ -246,7 +225,7 @@ def report(result: dict, mfu: float, dvc_copies: bool) -> list[str]:
               + ", ".join(f"{g} {hours[g]:.1f} h" for g in gpus),
               f"disk per seed: {disk / 1e9:.1f} GB (models {seed['disk_bytes'] / 1e9:.1f} GB"
               + (" + DVC's cache copy" if dvc_copies else ", DVC's cache linked")
-              + f" + MLflow's registered copies {result['mlflow_bytes'] / 1e9:.1f} GB); "
+              + f" + MLflow's copies of the champions {result['mlflow_bytes'] / 1e9:.1f} GB); "
               f"shared by every seed: {result['shared_bytes'] / 1e9:.1f} GB (the encoder)",
               f"{result['seeds']} seed(s) in params: "
               f"{result['seeds'] * disk / 1e9 + result['shared_bytes'] / 1e9:.1f} GB, "

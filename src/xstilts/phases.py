@@ -70,12 +70,14 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
     continues MLM on the corpora of ``corpus_languages``. ``log(metrics, step)`` receives
     the training loss. Returns the loop's final losses."""
     model.freeze_lower(cfg.freeze_embeddings, cfg.freeze_layers)
+    # A batch per micro-batch, or, cut by tokens, one per step (loop.micro_tokens).
+    per_batch = cfg.batch_size * loop.grad_accum if loop.micro_tokens else cfg.batch_size
     batchers = {}
     for head, spec in jobs.items():
         model.add_head(head, spec.type, spec.num_labels, cfg.pooling)
         records = [r for lang in languages for r in load_records(data_dir, spec, "train", lang)]
         examples = encode(spec, records, tokenizer, cfg.length(spec.type), stride=cfg.doc_stride)
-        batchers[head] = BucketBatcher(examples, cfg.batch_size, loop.seed,
+        batchers[head] = BucketBatcher(examples, per_batch, loop.seed,
                                        tokenizer.pad_token_id, pad_multiple=cfg.pad_multiple)
     if epochs:
         loop = replace(loop, steps=epoch_steps(
@@ -91,7 +93,7 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
         lines = [line for lang in corpus_languages
                  for line in read_lines(data_dir / "corpus" / f"{lang}.txt")]
         ids = tokenizer(lines, truncation=True, max_length=cfg.max_length)["input_ids"]
-        batchers["mlm"] = BucketBatcher([{"input_ids": i} for i in ids], cfg.batch_size,
+        batchers["mlm"] = BucketBatcher([{"input_ids": i} for i in ids], per_batch,
                                         loop.seed, tokenizer.pad_token_id,
                                         pad_multiple=cfg.pad_multiple)
         fixed = {"mlm": cfg.mlm_weight}
@@ -106,7 +108,8 @@ def train_heads(model: TaskModel, tokenizer, jobs: dict[str, TaskSpec], data_dir
         def loss(model, b):
             return mlm_loss(sparse_mlm, b) if b["task"] == "mlm" else supervised(model, b)
 
-        batch = MultiTaskBatcher(batchers, loop.steps * loop.grad_accum, loop.seed,
+        batches = loop.steps * (1 if loop.micro_tokens else loop.grad_accum)
+        batch = MultiTaskBatcher(batchers, batches, loop.seed,
                                  cfg.temperature, fixed).batch
     on_log = log and (lambda step, m: log({f"{label}/train_loss": m["loss"]}, step))
     return train(model, loss, batch, loop, resume_dir, on_log=on_log)
@@ -122,6 +125,18 @@ class Recipe:
     lr: float | None
     targets: tuple[str, ...]
     folder: str  # its model's directory
+
+
+def finetune_files(jobs: list[Recipe], languages: dict[str, list[str]], data_dir: Path
+                   ) -> tuple[list[Path], list[Path]]:
+    """The files fine-tunings train on, and those they score and select models on."""
+    scored = set()
+    for target, langs in languages.items():
+        spec = FINETUNE_TARGETS[target]
+        scored |= {(spec.name, spec.eval_split, lang) for lang in langs}
+        scored.add((*spec.selected_on, "en"))
+    return ([task_file(data_dir, job.train_task, "train", "en") for job in jobs],
+            [task_file(data_dir, *key) for key in sorted(scored)])
 
 
 def recipes(targets: list[str], finetune) -> list[Recipe]:

@@ -60,6 +60,12 @@ def _store_lost(err: Exception) -> None:
               "and this stage's metrics are kept in its metrics file", file=sys.stderr)
 
 
+def store_lost() -> bool:
+    """Whether the store stopped answering during this process's stage (not: a run recorded
+    nothing on purpose)."""
+    return bool(_lost) and _lost[0] not in (_NOT_MAIN, _UNTRACKED)
+
+
 def repo_root() -> Path:
     if root := os.environ.get("DVC_ROOT"):
         return Path(root)
@@ -298,15 +304,23 @@ def register_if_best(target: str, dev_score: float, model_dir: Path, params: Par
             tags={"dev_score": repr(dev_score), "study": study,
                   **{k: str(v) for k, v in tags.items()}})
         client.set_registered_model_alias(name, alias, version.version)
-        settle_champion(client, name, alias, study)
+        settle_champion(client, name, alias, study, prune=_champions_only(params))
         return int(version.version)
 
 
-def settle_champion(client, name: str, alias: str, study: str) -> None:
+def _champions_only(params: Params) -> bool:
+    """``finetune.weights: registered``: the registry is where fine-tuned encoders are kept,
+    and it keeps one per target and study, its champion."""
+    return params.finetune.weights == "registered"
+
+
+def settle_champion(client, name: str, alias: str, study: str, prune: bool = False) -> None:
     """Point ``alias`` at the best version of ``study`` (highest English dev score, the
-    earliest version on a tie). The lock above serialises the stages of one machine; stages
-    on several machines sharing a tracking server (python -m xstilts.cluster) each set the
-    alias without it, and the last to set it may not hold the best."""
+    earliest version on a tie); with ``prune``, delete the study's other versions and their
+    weights. The lock above serialises the stages of one machine; stages on several machines
+    sharing a tracking server (python -m xstilts.cluster) each set the alias without it, and
+    the last to set it may not hold the best: the report stage settles every alias again.
+    Either way the registry ends the same whatever order the stages finished in."""
     versions = [v for v in client.search_model_versions(f"name = '{name}'")
                 if v.tags.get("study") == study]
     if not versions:
@@ -314,6 +328,19 @@ def settle_champion(client, name: str, alias: str, study: str) -> None:
     best = max(versions, key=lambda v: (float(v.tags.get("dev_score", "-inf")),
                                         -int(v.version)))
     client.set_registered_model_alias(name, alias, best.version)
+    for displaced in (v for v in versions if prune and v.version != best.version):
+        _delete_version(client, displaced)
+
+
+def _delete_version(client, version) -> None:
+    """Delete a model version and, unless another version still points at them (XQuAD's
+    and MLQA's champion may be one model), the weights it points at."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    client.delete_model_version(version.name, version.version)
+    if not any(v.source == version.source
+               for v in client.search_model_versions(f"run_id = '{version.run_id}'")):
+        get_artifact_repository(version.source).delete_artifacts()
 
 
 def settle_champions(params: Params, targets: list[str]) -> None:
@@ -328,7 +355,8 @@ def settle_champions(params: Params, targets: list[str]) -> None:
     with _lock():
         for target in targets:
             try:
-                settle_champion(client, f"xstilts-{target}", alias, study)
+                settle_champion(client, f"xstilts-{target}", alias, study,
+                                prune=_champions_only(params))
             except MlflowException:
                 pass  # no version of this target registered
 
@@ -368,7 +396,7 @@ def _committed_study() -> str:
 # Params that no fine-tuning result depends on (a `finetune` stage does not re-run for them),
 # besides the encoder and its CLIP settings, which the study compares.
 _NOT_STUDY = {"encoder": True, "clip": True, "seeds": True, "tracking": True,
-              "intermediate": {"tasks"}, "finetune": {"targets"},
+              "intermediate": {"tasks"}, "finetune": {"targets", "weights"},
               "eval": {"retrieval_tasks", "retrieval_layer", "retrieval_max_length"},
               "hub": {"timeout_s", "captions", "clip_model", "clip_pretrained"}}
 # The sections the other mode reads (config.py): no run of this mode depends on them.

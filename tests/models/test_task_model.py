@@ -37,6 +37,23 @@ def test_task_model_save_load_round_trip(tmp_path, model, tokenizer):
     assert loaded_tok.pad_token_id == 1 and loaded_tok.mask_token == "<mask>"
 
 
+def test_bf16_weights_take_half_the_disk_and_load_as_fp32_to_train_on(tmp_path, model,
+                                                                     tokenizer):
+    """``train.save_dtype: bf16``: the files hold the weights rounded to bf16; loading gives
+    fp32 parameters (the next phase's master weights) equal to those rounded values."""
+    model.save(tmp_path / "fp32", tokenizer)
+    model.save(tmp_path / "bf16", tokenizer, torch.bfloat16)
+    size = {d: sum(f.stat().st_size for f in (tmp_path / d).rglob("*.safetensors"))
+            for d in ("fp32", "bf16")}
+    assert size["bf16"] < 0.55 * size["fp32"]
+    loaded = load_task_model(tmp_path / "bf16")[0].state_dict()
+    for name, p in model.state_dict().items():
+        if name in loaded:  # not the pooler, which no head reads and loading leaves out
+            assert loaded[name].dtype == torch.float32, name
+            assert torch.equal(loaded[name], p.to(torch.bfloat16).float()), name
+    assert len(loaded) > 10
+
+
 def test_first_token_pooling_is_saved_and_reads_only_the_s_state(tmp_path, tokenizer):
     torch.manual_seed(0)
     config = XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1,

@@ -8,6 +8,8 @@ those of the stages after it. Every stage runs in the workspace (its working dir
 ``DVC_ROOT``), so the MLflow store, its artifacts and the resume checkpoints stay there.
 """
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -55,8 +57,8 @@ class Workspace:
         params (``encoder="clip"``) in a params file of their own."""
         path = self.root / "params.yaml"
         if params:
-            path = self.root / ("params-" + "-".join(f"{k}-{v}" for k, v in params.items())
-                                + ".yaml")
+            named = json.dumps(params, sort_keys=True, default=str).encode()
+            path = self.root / f"params-{hashlib.sha1(named).hexdigest()[:12]}.yaml"
             path.write_text(yaml.safe_dump({**self.params, **params}, sort_keys=False))
         with pytest.MonkeyPatch.context() as mp:
             mp.chdir(self.root)

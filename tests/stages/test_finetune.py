@@ -3,12 +3,16 @@ and a smoke run of main() on the tiny world (tests/stages/conftest.py)."""
 
 import json
 
+import pytest
 import yaml
 
 from tiny_profile import ROOT
 from xstilts.config import Params
+from xstilts.data.files import read_jsonl, task_file
+from xstilts.eval import metrics
 from xstilts.models.task_model import load_task_model
 from xstilts.phases import recipes
+from xstilts.tasks import FINETUNE_TARGETS
 
 
 def params(**finetune) -> Params:
@@ -23,7 +27,7 @@ class _StandIn:
     def to(self, device):
         return self
 
-    def save(self, path, tokenizer):
+    def save(self, path, tokenizer, dtype=None):
         pass
 
 
@@ -42,7 +46,7 @@ def test_models_are_selected_on_english_dev_data(monkeypatch, tmp_path):
                               for i, lang in enumerate(languages)}}
 
     monkeypatch.setattr(finetune, "load_task_model", lambda path: (_StandIn(), None))
-    monkeypatch.setattr(finetune, "train_heads", lambda *args, **kwargs: None)
+    monkeypatch.setattr(finetune.phases, "train_heads", lambda *args, **kwargs: None)
     monkeypatch.setattr(finetune, "evaluate_target", evaluate)
     p = params()
     langs = tuple(p.data.languages)
@@ -82,3 +86,72 @@ def test_main_fine_tunes_every_target_and_scores_every_language(finetuned):
     for target in ("xnli", "udpos"):  # a fresh store: the first models are registered
         [version] = client.search_model_versions(f"name = 'xstilts-{target}'")
         assert version.run_id == run.info.run_id and version.version in (1, "1")
+
+
+def test_every_prediction_is_kept_and_gives_the_score(finetuned):
+    """Each cell keeps its predictions, one line per record: XNLI's accuracy and UD-POS's F1
+    computed again from them are the scores logged."""
+    ws = finetuned
+    metrics = json.loads((ws.metrics / "finetune" / "mnli-s0.json").read_text())["metrics"]
+    for lang in ws.languages:
+        for target, score in (("xnli", accuracy), ("udpos", tagging_f1)):
+            spec = FINETUNE_TARGETS[target]
+            gold = read_jsonl(task_file(ws.data, target, "test", lang))
+            lines = read_jsonl(ws.finetuned / "mnli-s0" / target / "predictions" / target
+                               / "test" / f"{lang}.jsonl")
+            assert [line["id"] for line in lines] == list(range(len(gold)))
+            assert score(spec, gold, [line["prediction"] for line in lines]) == pytest.approx(
+                metrics[f"{target}/{spec.metric}/{lang}"])
+
+
+def accuracy(spec, gold, predicted):
+    labels = [spec.labels[r[spec.label_field]] if isinstance(r[spec.label_field], int)
+              else r[spec.label_field] for r in gold]
+    return sum(a == b for a, b in zip(labels, predicted)) / len(gold)
+
+
+def tagging_f1(spec, gold, predicted):
+    return metrics.tagging_f1([[spec.labels[t] for t in r[spec.label_field]] for r in gold],
+                              predicted)
+
+
+@pytest.mark.parametrize("order", [("mnli", "none"), ("none", "mnli")])
+def test_registered_weights_keep_each_targets_champion_only(intermediates, tmp_path, order):
+    """``finetune.weights: registered``: a cell's output keeps heads and predictions, not its
+    encoder; the registry keeps, per target, the one version that is the best of the study's
+    cells, and only its weights, in either order of the cells (one of the two orders
+    registers the worse cell first, whose version and weights the better one displaces)."""
+    from mlflow import MlflowClient
+
+    from xstilts.stages import finetune
+
+    ws = intermediates
+    uri = f"sqlite:///{tmp_path / 'registry.db'}"
+    settings = {"finetune": {**ws.params["finetune"], "weights": "registered"},
+                "tracking": {**ws.params["tracking"], "uri": uri}}
+    dev = {}
+    for inter in order:
+        ws.run(finetune, "--intermediate", inter, "--seed", 0, "--model",
+               ws.intermediate / f"{inter}-s0", "--data", ws.data, "--out", tmp_path / inter,
+               "--metrics", tmp_path / f"{inter}.json", **settings)
+        dev[inter] = json.loads((tmp_path / f"{inter}.json").read_text())["metrics"]
+        for target in ("xnli", "udpos"):
+            cell = tmp_path / inter / target
+            assert not (cell / "encoder").exists()
+            assert (cell / "heads.safetensors").is_file()
+            assert (cell / "predictions" / target / "test" / "lat75.jsonl").is_file()
+    client = MlflowClient(tracking_uri=uri)
+    kept = set()
+    for target in ("xnli", "udpos"):
+        metric = FINETUNE_TARGETS[target].dev_metric
+        # The earlier version wins a tie.
+        best = max(order, key=lambda i: (dev[i][metric], i == order[0]))
+        [version] = client.search_model_versions(f"name = 'xstilts-{target}'")
+        assert version.tags["intermediate"] == best
+        assert version.version in client.get_registered_model(
+            f"xstilts-{target}").aliases.values()
+        kept.add((version.run_id, f"model/{target}"))
+    exp = client.get_experiment_by_name(ws.params["tracking"]["experiment"])
+    stored = {(run.info.run_id, f.path) for run in client.search_runs([exp.experiment_id])
+              for f in client.list_artifacts(run.info.run_id, "model")}
+    assert stored == kept

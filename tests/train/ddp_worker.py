@@ -21,7 +21,8 @@ from xstilts.train.loop import LoopConfig, Loss, train
 
 
 def main(out: str, resume: str, kinds: str = "classify,tag") -> None:
-    """Train each of ``kinds`` in turn (one process start serves them all); the weights go to
+    """Train each of ``kinds`` in turn (one process start serves them all; ``<kind>-micro``:
+    steps cut into micro-batches of at most 48 tokens a process); the weights go to
     ``<out>.<kind>.pt``, the resume checkpoints to ``<resume>-<kind>``."""
     distributed.init()
     torch.set_num_threads(1)
@@ -30,6 +31,7 @@ def main(out: str, resume: str, kinds: str = "classify,tag") -> None:
 
 
 def train_one(kind: str, out: Path, resume: Path) -> None:
+    kind, _, micro = kind.partition("-")
     torch.manual_seed(0)
     config = XLMRobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2,
                               num_attention_heads=2, intermediate_size=32,
@@ -53,7 +55,8 @@ def train_one(kind: str, out: Path, resume: Path) -> None:
         def loss_fn(m, b):
             return Loss(m(**b).loss)
     batcher = BucketBatcher(examples, 8, seed=0, pad_id=1)
-    cfg = LoopConfig(steps=24, lr=1e-3, checkpoint_every=6, log_every=6)
+    cfg = LoopConfig(steps=24, lr=1e-3, checkpoint_every=6, log_every=6,
+                     micro_tokens=48 if micro else None)
     final = train(model, loss_fn, batcher.batch, cfg, resume_dir=resume)
     if ranks.is_main():
         torch.save({"state": model.state_dict(), "loss": final["loss"]}, out)

@@ -9,7 +9,7 @@ from tiny_text import CHOICE, SENTENCES
 from tiny_training import PAD, examples
 from xstilts.data.features import encode
 from xstilts.tokenization import train_tokenizer
-from xstilts.train.batching import BucketBatcher, MultiTaskBatcher, collate
+from xstilts.train.batching import BucketBatcher, MultiTaskBatcher, collate, split_by_tokens
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,52 @@ def test_multitask_schedule_is_deterministic_and_tempered():
     assert share == pytest.approx(0.1, abs=0.03)  # proportional to size
     flat = MultiTaskBatcher({"big": big, "small": small}, steps=2000, seed=3, temperature=1e9)
     assert flat.schedule.count(1) / 2000 == pytest.approx(0.5, abs=0.05)
+
+
+def _tagged(n: int = 24, seed: int = 1) -> list[dict]:
+    return [{**e, "labels": [i % 5] * len(e["input_ids"])} for i, e in
+            enumerate(examples(n, seed))]
+
+
+@pytest.mark.parametrize("budget,multiple,pad_multiple", [(64, 1, 1), (100, 2, 8),
+                                                          (1, 1, 1), (10_000, 1, 1)])
+def test_a_step_cut_by_tokens_keeps_every_example_once_within_the_budget(
+        budget, multiple, pad_multiple):
+    """train.micro_batch_tokens: each example of the step once, with its own tokens and
+    labels; each micro-batch at most the budget (rows x width) unless it is one unit of
+    ``multiple``; rows a power of two times ``multiple``; widths only the micro-batch's own
+    longest, rounded up."""
+    data = _tagged()
+    step = collate(data, PAD, pad_multiple=pad_multiple)
+    micro = split_by_tokens(step, budget, multiple, pad_multiple)
+    seen = []
+    for m in micro:
+        rows, width = m["input_ids"].shape
+        assert rows * width <= budget or rows == multiple
+        assert rows % multiple == 0 and (rows // multiple) & (rows // multiple - 1) == 0
+        longest = int(m["attention_mask"].sum(-1).max())
+        assert width == -(-longest // pad_multiple) * pad_multiple
+        for ids, mask, labels in zip(m["input_ids"], m["attention_mask"], m["labels"]):
+            seq = ids[mask.bool()].tolist()
+            seen.append(seq)
+            assert labels[:len(seq)].tolist() == [labels[0].item()] * len(seq)
+            assert (labels[len(seq):] == -100).all()
+    assert sorted(seen) == sorted(e["input_ids"] for e in data)
+    if budget == 10_000:  # no cut but into powers of two: 24 = 16 + 8
+        assert [len(m["input_ids"]) for m in micro] == [16, 8]
+    if budget == 1:
+        assert len(micro) == len(data)
+
+
+def test_a_multiple_choice_step_cut_by_tokens_keeps_each_examples_choices_together():
+    data = [{"input_ids": [e["input_ids"], e["input_ids"][:3] + [2]], "labels": i % 2}
+            for i, e in enumerate(examples(12))]
+    micro = split_by_tokens(collate(data, PAD), 60)
+    assert len(micro) > 1
+    got = []
+    for m in micro:
+        assert len(m["input_ids"]) == 2 * len(m["labels"])
+        for k, label in enumerate(m["labels"].tolist()):
+            first = m["input_ids"][2 * k][m["attention_mask"][2 * k].bool()].tolist()
+            got.append((first, label))
+    assert sorted(got) == sorted((e["input_ids"][0], e["labels"]) for e in data)

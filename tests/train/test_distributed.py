@@ -29,14 +29,17 @@ def run(cmd: list[str], tmp_path: Path) -> None:
 
 def test_two_gloo_processes_match_one_process(tmp_path):
     """A classifier, and a tagger too: a shard's mean loss over its tags weighs by its share
-    of the tags. One pair of process starts serves both kinds."""
+    of the tags; and both again with steps cut into micro-batches by tokens
+    (train.micro_batch_tokens), against one process's uncut steps. One pair of process
+    starts serves every kind."""
     one, two = tmp_path / "one", tmp_path / "two"
     run([sys.executable, str(WORKER), str(one), str(tmp_path / "resume1")], tmp_path)
     run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
          "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
-         str(WORKER), str(two), str(tmp_path / "resume2")], tmp_path)
-    for kind in ("classify", "tag"):
-        a = torch.load(f"{one}.{kind}.pt", weights_only=True)
+         str(WORKER), str(two), str(tmp_path / "resume2"),
+         "classify,tag,classify-micro,tag-micro"], tmp_path)
+    for kind in ("classify", "tag", "classify-micro", "tag-micro"):
+        a = torch.load(f"{one}.{kind.split('-')[0]}.pt", weights_only=True)
         b = torch.load(f"{two}.{kind}.pt", weights_only=True)
         assert abs(a["loss"] - b["loss"]) < TOLERANCE, kind
         for name, tensor in a["state"].items():

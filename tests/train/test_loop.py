@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from tiny_training import PAD, examples, params_of, tiny_model
-from xstilts.train import checkpoint
-from xstilts.train.batching import BucketBatcher
+from xstilts.train import checkpoint, loop
+from xstilts.train.batching import BucketBatcher, split_by_tokens
 from xstilts.train.loop import LoopConfig, Loss, NonFiniteLoss, train
 from xstilts.train.objectives import task_loss
 
@@ -83,3 +83,40 @@ def test_nan_loss_raises_non_finite_loss(tmp_path):
     cfg = LoopConfig(steps=5, lr=1e-3, log_every=2)
     with pytest.raises(NonFiniteLoss, match="at step 2"):
         train(tiny_model(), nan_loss, batcher.batch, cfg, tmp_path / "resume")
+
+
+def counting(cuts: list):
+    """``split_by_tokens`` that also keeps each cut in ``cuts``."""
+    def split(*args, **kwargs):
+        cuts.append(split_by_tokens(*args, **kwargs))
+        return cuts[-1]
+    return split
+
+
+@pytest.mark.parametrize("head,labelled", [
+    ("nli", lambda e, i: i % 3),  # a mean over examples
+    ("tags", lambda e, i: [i % 5] * len(e["input_ids"])),  # a mean over tokens
+])
+def test_steps_cut_into_micro_batches_by_tokens_train_as_whole_steps(head, labelled):
+    """train.micro_batch_tokens: each step's gradient is the mean over the whole step's
+    batch, whatever its micro-batches (several here), for losses that are means over
+    examples and over tokens (tags). Dropout off, so the only difference is the cut."""
+    data = [{**e, "labels": labelled(e, i)} for i, e in enumerate(examples(32))]
+    batcher = BucketBatcher(data, batch_size=8, seed=0, pad_id=PAD)
+    models = {}
+    for budget in (None, 40):
+        model = tiny_model()
+        model.add_head("tags", "tagging", 5)
+        for m in model.modules():
+            if isinstance(m, torch.nn.Dropout):
+                m.p = 0.0
+        model.encoder.config.attention_probs_dropout_prob = 0.0
+        cfg = LoopConfig(steps=3, lr=1e-2, seed=0, micro_tokens=budget, log_every=1)
+        cuts = []
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(loop, "split_by_tokens", counting(cuts))
+            train(model, task_loss(head), batcher.batch, cfg)
+        assert all(len(c) > 1 for c in cuts) and len(cuts) == (3 if budget else 0)
+        models[budget] = params_of(model)
+    for name, value in models[None].items():
+        assert torch.allclose(value, models[40][name], atol=1e-5), name

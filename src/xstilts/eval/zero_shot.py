@@ -4,6 +4,7 @@ the head trained on English and XTREME's metric for the task's type."""
 from pathlib import Path
 
 from xstilts.data.features import encode, load_records
+from xstilts.data.files import write_jsonl
 from xstilts.eval import metrics
 from xstilts.eval.predict import predict_labels, predict_spans, predict_tags
 from xstilts.eval.retrieval import embed
@@ -12,14 +13,19 @@ from xstilts.tasks import TaskSpec
 
 def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: str,
                   batch_size: int, max_length: int, stride: int = 128,
-                  head: str | None = None) -> dict[str, float]:
+                  head: str | None = None, predictions: list | None = None
+                  ) -> dict[str, float]:
     """Metric name -> value for one language's records, predicted by the model's head
-    ``head`` (default: the one named after the task)."""
+    ``head`` (default: the one named after the task). ``predictions``, when given, receives
+    one line per record (:func:`prediction_line`), in the records' order."""
     features = encode(spec, records, tokenizer, max_length, stride=stride)
     pad = tokenizer.pad_token_id
     head = head or spec.name
+    keep = predictions.extend if predictions is not None else (lambda lines: None)
     if spec.type in ("classification", "multiple_choice"):
         preds = predict_labels(model, head, features, batch_size, pad)
+        keep(prediction_line(n, r, spec.labels[p] if spec.labels else p)
+             for n, (r, p) in enumerate(zip(records, preds)))
         return {"accuracy": metrics.accuracy([f["labels"] for f in features], preds)}
     if spec.type == "tagging":
         preds: list[list[int]] = [[] for _ in records]
@@ -33,10 +39,13 @@ def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: s
             raise ValueError(f"{spec.name} ({lang}): {len(lost)} sentences lost words to "
                              f"truncation (first: record {lost[0]}): the tokenizer splits some "
                              "words otherwise in a sentence than alone")
+        keep(prediction_line(n, r, [spec.labels[t] for t in p])
+             for n, (r, p) in enumerate(zip(records, preds)))
         return {"f1": metrics.tagging_f1(gold, [[spec.labels[t] for t in p] for p in preds])}
     if spec.type == "span":
         answers = predict_spans(model, head, features, [r["context"] for r in records],
                                 batch_size, pad, allow_null=spec.unanswerable)
+        keep(prediction_line(n, r, a) for n, (r, a) in enumerate(zip(records, answers)))
         scores = metrics.squad_scores(
             {r["id"]: a for r, a in zip(records, answers)},
             {r["id"]: r["answers"]["text"] for r in records},
@@ -45,15 +54,34 @@ def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: s
     raise ValueError(f"{spec.name}: cannot score task type {spec.type!r}")
 
 
+def prediction_line(line: int, record: dict, prediction) -> dict:
+    """What a record's prediction is kept as: the record's id (its line in the file where it
+    has none) and the label name, tag names or answer text predicted."""
+    return {"id": record.get("id", line), "prediction": prediction}
+
+
+def write_predictions(directory: Path, predictions: dict[tuple[str, str], dict[str, list]]
+                      ) -> None:
+    """``predictions`` ((task, split) -> language -> lines) as
+    ``<directory>/<task>/<split>/<lang>.jsonl``."""
+    for (task, split), by_lang in predictions.items():
+        for lang, lines in by_lang.items():
+            write_jsonl(directory / task / split / f"{lang}.jsonl", lines)
+
+
 def evaluate_target(model, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
                     split: str, batch_size: int, max_length: int, stride: int = 128,
-                    head: str | None = None) -> dict[str, dict[str, float]]:
-    """Metric name -> {language: value}, for every language of ``split``."""
+                    head: str | None = None, predictions: dict | None = None
+                    ) -> dict[str, dict[str, float]]:
+    """Metric name -> {language: value}, for every language of ``split``; ``predictions``,
+    when given, receives each language's prediction lines."""
     out: dict[str, dict[str, float]] = {}
     for lang in languages:
+        kept = predictions.setdefault(lang, []) if predictions is not None else None
         for name, value in score_records(model, tokenizer, spec,
                                          load_records(data_dir, spec, split, lang), lang,
-                                         batch_size, max_length, stride, head).items():
+                                         batch_size, max_length, stride, head,
+                                         kept).items():
             out.setdefault(name, {})[lang] = value
     return out
 

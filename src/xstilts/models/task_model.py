@@ -10,6 +10,7 @@ A saved model directory::
 import json
 from pathlib import Path
 
+import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
@@ -52,11 +53,15 @@ class TaskModel(nn.Module):
         for module in frozen:
             module.requires_grad_(False)
 
-    def save(self, directory: Path, tokenizer) -> None:
+    def save(self, directory: Path, tokenizer, dtype: torch.dtype = torch.float32) -> None:
+        """Save the encoder with its tokenizer and the heads, weights cast to ``dtype``
+        (bf16 halves the disk of a model trained under bf16 autocast; loading casts back
+        to fp32)."""
         directory.mkdir(parents=True, exist_ok=True)
-        self.encoder.save_pretrained(directory / "encoder")
+        self.encoder.save_pretrained(directory / "encoder", state_dict={
+            k: v.to(dtype) for k, v in self.encoder.state_dict().items()})
         tokenizer.save_pretrained(directory / "encoder")
-        state = {f"{task}.{k}": v.contiguous() for task, head in self.heads.items()
+        state = {f"{task}.{k}": v.to(dtype).contiguous() for task, head in self.heads.items()
                  for k, v in head.state_dict().items()}
         save_file(state, directory / "heads.safetensors")
         (directory / "heads.json").write_text(json.dumps(self.head_specs, indent=1))
@@ -75,9 +80,10 @@ def load_encoder(directory: Path):
             raise DataFileError(f"{enc_dir / needed} is missing: the encoder directory "
                                     "is incomplete (re-run the stage that writes it)")
     try:
-        # The MLM checkpoint has no pooler; none of the heads uses one.
+        # The MLM checkpoint has no pooler; none of the heads uses one. Weights saved in
+        # bf16 are trained on in fp32 (master weights; autocast computes in bf16).
         kwargs = {"add_pooling_layer": False} if _is_roberta(enc_dir) else {}
-        return (AutoModel.from_pretrained(enc_dir, **kwargs),
+        return (AutoModel.from_pretrained(enc_dir, dtype=torch.float32, **kwargs),
                 AutoTokenizer.from_pretrained(enc_dir))
     except Exception as err:  # truncated or corrupted files: name the directory
         raise DataFileError(f"{enc_dir}: the encoder or tokenizer files are unreadable "
@@ -98,6 +104,6 @@ def load_task_model(directory: Path) -> tuple[TaskModel, object]:
     if specs:
         flat = load_file(directory / "heads.safetensors")
         for task, head in model.heads.items():
-            head.load_state_dict({k.split(".", 1)[1]: v for k, v in flat.items()
+            head.load_state_dict({k.split(".", 1)[1]: v.float() for k, v in flat.items()
                                   if k.split(".", 1)[0] == task})
     return model.eval(), tokenizer

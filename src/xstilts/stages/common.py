@@ -46,6 +46,14 @@ def eval_precision(train: TrainParams):
                           enabled=use_bf16(train.bf16, device()))
 
 
+def save_dtype(train: TrainParams) -> torch.dtype:
+    """The dtype checkpoints are saved in (``train.save_dtype``): "auto" is bf16 where the
+    loop trains under bf16 autocast on this device."""
+    bf16 = train.save_dtype == "bf16" or (train.save_dtype == "auto"
+                                          and use_bf16(train.bf16, device()))
+    return torch.bfloat16 if bf16 else torch.float32
+
+
 def resume_dir(stage: str, settings: dict) -> Path:
     """Where a stage keeps resume checkpoints: outside its DVC outputs (which DVC deletes
     before a re-run), under the repository root (which outlives ``dvc exp run --temp``), and
@@ -72,8 +80,10 @@ def max_length(params: Params, task_type: str) -> int:
 
 
 def loop_config(train: TrainParams, steps: int | None, lr: float, seed: int,
-                grad_accum: int | None = None) -> LoopConfig:
-    """The loop settings of ``params.train`` for one phase's steps and learning rate."""
+                grad_accum: int | None = None, heads: bool = False) -> LoopConfig:
+    """The loop settings of ``params.train`` for one phase's steps and learning rate;
+    ``heads``: a phase that trains task heads (phases 1 and 2), whose steps may be cut into
+    micro-batches by tokens (``train.micro_batch_tokens``)."""
     return LoopConfig(steps=steps, lr=lr, warmup_ratio=train.warmup_ratio,
                       weight_decay=train.weight_decay,
                       grad_accum=grad_accum or train.grad_accum,
@@ -81,4 +91,6 @@ def loop_config(train: TrainParams, steps: int | None, lr: float, seed: int,
                       checkpoint_every=train.checkpoint_every,
                       bf16=use_bf16(train.bf16, device()),
                       compile=train.compile is True or (train.compile == "auto"
-                                                        and device().type == "cuda"))
+                                                        and device().type == "cuda"),
+                      micro_tokens=train.micro_batch_tokens if heads else None,
+                      pad_multiple=train.pad_to_multiple)

@@ -21,6 +21,7 @@ from xstilts.stages.common import (
     loop_config,
     max_length,
     resume_dir,
+    save_dtype,
     seed_everything,
 )
 from xstilts.tasks import INTERMEDIATE_TASKS
@@ -62,7 +63,7 @@ def main(argv=None) -> None:
                     enc_dir if enc_dir.is_dir() else args.pretrained).to(device())
                 model = TaskModel(mlm.base_model, {})  # one encoder for both objectives
             loop = loop_config(params.train, inter.steps, inter.lr or params.train.lr,
-                               args.seed)
+                               args.seed, heads=True)
             key = {"pretrained": fingerprint(args.pretrained), **run_params}
             train_heads(model, tokenizer, {s.name: s for s in specs}, args.data,
                         HeadTraining.of(params), loop,
@@ -77,7 +78,7 @@ def main(argv=None) -> None:
                 metrics.update(summarise(spec.name, dev))
             tracking.log_metrics(metrics)
         with publish(args.out) as tmp:
-            model.save(tmp, tokenizer)
+            model.save(tmp, tokenizer, save_dtype(params.train))
         write_json(args.metrics, metrics)
     print(f"intermediate {args.task} (seed {args.seed}): {metrics or 'baseline, no training'}")
 

@@ -80,6 +80,51 @@ def collate(examples: Sequence[Example], pad_id: int, label_pad: int = -100,
     return out
 
 
+def split_by_tokens(batch: dict, budget: int, multiple: int = 1,
+                    pad_multiple: int = 1) -> list[dict]:
+    """Cut one optimizer step's batch into micro-batches of at most ``budget`` padded tokens
+    (rows x width) each, examples in length order so each micro-batch is padded only to its
+    own longest: a step of short sentences runs as one wide micro-batch, one of long
+    paragraphs as several narrow ones, and every step keeps its examples. A micro-batch
+    holds ``multiple`` x a power of two examples (DDP's processes share it out; with widths
+    rounded to ``pad_multiple``, a compiled step meets a few shapes), at least ``multiple``
+    whatever the budget. Multiple-choice choices stay together."""
+    ids = batch["input_ids"]
+    n = len(batch["labels"]) if "labels" in batch and batch["labels"].ndim == 1 \
+        else len(ids)
+    rows = len(ids) // n  # 1, or the choices of a flattened multiple-choice example
+    lengths = batch["attention_mask"].sum(-1).view(n, rows).amax(-1)
+    order = sorted(range(n), key=lambda i: int(lengths[i]))
+
+    def width(chunk):
+        return -(-int(lengths[chunk].max()) // pad_multiple) * pad_multiple
+
+    micro, start = [], 0
+    while start < n:
+        size = multiple
+        while start + 2 * size <= n and \
+                2 * size * rows * width(order[start:start + 2 * size]) <= budget:
+            size *= 2
+        micro.append(order[start:start + size])
+        start += size
+    return [_rows(batch, torch.tensor(chunk), n, rows, width(chunk)) for chunk in micro]
+
+
+def _rows(batch: dict, index: torch.Tensor, n: int, rows: int, width: int) -> dict:
+    """The examples ``index`` of a collated batch, cut to ``width`` tokens."""
+    out = {}
+    for key, value in batch.items():
+        if not torch.is_tensor(value):
+            out[key] = value
+            continue
+        if len(value) == n * rows and rows > 1:
+            value = value.view(n, rows, *value.shape[1:])[index].flatten(0, 1)
+        else:
+            value = value[index]
+        out[key] = value[:, :width].contiguous() if value.ndim == 2 else value  # (B, T)
+    return out
+
+
 def eval_batches(examples: Sequence[Example], batch_size: int, pad_id: int,
                  label_pad: int = -100):
     """Batches in length order for inference; yields (original indices, batch)."""

@@ -91,6 +91,26 @@ def token_weight(tokens):
     return tokens.float() * dist.get_world_size() / total.clamp(min=1)
 
 
+def processes() -> int:
+    """How many processes share each batch (1 without DDP)."""
+    if not active():
+        return 1
+    import torch.distributed as dist
+
+    return dist.get_world_size()
+
+
+def total(value):
+    """The sum of a tensor over processes (itself in one process)."""
+    if not active():
+        return value
+    import torch.distributed as dist
+
+    value = value.detach().clone()
+    dist.all_reduce(value)
+    return value
+
+
 def mean(values: dict) -> dict:
     """Average scalar tensors over processes (logged losses)."""
     if not active():

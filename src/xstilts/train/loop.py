@@ -18,6 +18,7 @@ from tqdm import tqdm
 from xstilts import ranks
 from xstilts.errors import StageError
 from xstilts.train import checkpoint, distributed
+from xstilts.train.batching import split_by_tokens
 from xstilts.train.dropout import cheap_cpu_dropout
 
 
@@ -52,6 +53,10 @@ class LoopConfig:
     checkpoint_every: int = 0  # 0: no resume checkpoints
     bf16: bool = False
     compile: bool = False  # torch.compile the model (pays off on GPUs, not on CPUs)
+    # Set: each step's batch is cut into micro-batches of at most this many padded tokens per
+    # process (batching.split_by_tokens) instead of grad_accum equal ones.
+    micro_tokens: int | None = None
+    pad_multiple: int = 1  # micro-batch widths rounded up to a multiple (compiled steps)
     log_every: int = 50
 
 
@@ -75,6 +80,43 @@ def warmup_linear(optimizer: torch.optim.Optimizer, cfg: LoopConfig):
         return max(0.0, (cfg.steps - step) / max(1, cfg.steps - warmup))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _by_tokens(net, model: torch.nn.Module, loss_fn: LossFn, step_batch: dict,
+               cfg: LoopConfig, device: torch.device) -> dict[str, torch.Tensor]:
+    """Accumulate one step's gradient over micro-batches cut by a token budget, each weighed
+    by what its loss is a mean over (its tokens, ``Loss.tokens``, or its examples), so the
+    step's gradient is the mean over the whole step's batch on every process, however it was
+    cut. Returns the step's logged losses, weighed alike."""
+    n = distributed.processes()
+    weight = torch.zeros((), device=device)
+    sums: dict[str, torch.Tensor] = {}
+    for micro in split_by_tokens(step_batch, cfg.micro_tokens * n, n, cfg.pad_multiple):
+        rows = distributed.shard(micro)
+        inputs = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
+                  for k, v in rows.items()}
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            out = loss_fn(net, inputs)
+        w = (out.tokens if out.tokens is not None else torch.tensor(
+            _examples(inputs), device=device)).detach().float()
+        # A micro-batch without predicted tokens has a mean of nothing (NaN): it weighs 0.
+        (torch.where(w > 0, out.value, 0.0) * w).backward()
+        weight += w
+        for k, v in {"loss": out.value, **out.logs}.items():
+            sums[k] = sums.get(k, 0.0) + torch.where(w > 0, v.detach().float(), 0.0) * w
+    # DDP averaged the processes' gradient sums: their mean over every process's weight is
+    # that average times the processes over the total weight. The logged losses are
+    # averaged over processes the same way (distributed.mean).
+    scale = n / distributed.total(weight).clamp(min=1)
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad.mul_(scale)
+    return {k: v * scale for k, v in sums.items()}
+
+
+def _examples(batch: dict) -> int:
+    labels = batch.get("labels")
+    return len(labels) if labels is not None and labels.ndim == 1 else len(batch["input_ids"])
 
 
 def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
@@ -120,7 +162,10 @@ def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict]
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps,
                disable=None if ranks.is_main() else True, desc="train", leave=False)
     for step in bar:
-        for micro in range(cfg.grad_accum):
+        if cfg.micro_tokens:
+            for k, v in _by_tokens(net, model, loss_fn, batch(step), cfg, device).items():
+                totals[k] = totals.get(k, 0.0) + v
+        for micro in range(0 if cfg.micro_tokens else cfg.grad_accum):
             rows = distributed.shard(batch(step * cfg.grad_accum + micro))
             inputs = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
                       for k, v in rows.items()}
