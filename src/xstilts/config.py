@@ -233,6 +233,9 @@ class FinetuneParams(Section):
 
 class EvalParams(Section):
     batch_size: PositiveInt = 64  # 64 evaluates faster than 256 on CPU caches
+    # Set: inference batches also hold at most about this many padded tokens (length-sorted,
+    # so short sentences go many to a batch: raise batch_size with it on GPUs)
+    batch_tokens: PositiveInt | None = None
     retrieval_tasks: list[str] = Field(default_factory=lambda: list(RETRIEVAL_TARGETS))
     # Hidden layer whose mean-pooled states embed sentences (0: embeddings, -1: last).
     # XTREME reads a middle layer: 7 of 12 (mBERT), 13 of 24 (XLM-R Large).

@@ -9,7 +9,14 @@ from tiny_text import CHOICE, SENTENCES
 from tiny_training import PAD, examples
 from xstilts.data.features import encode
 from xstilts.tokenization import train_tokenizer
-from xstilts.train.batching import BucketBatcher, MultiTaskBatcher, collate, split_by_tokens
+from xstilts.train.batching import (
+    BucketBatcher,
+    EvalBatch,
+    MultiTaskBatcher,
+    collate,
+    eval_batches,
+    split_by_tokens,
+)
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +171,21 @@ def test_a_multiple_choice_step_cut_by_tokens_keeps_each_examples_choices_togeth
             first = m["input_ids"][2 * k][m["attention_mask"][2 * k].bool()].tolist()
             got.append((first, label))
     assert sorted(got) == sorted((e["input_ids"][0], e["labels"]) for e in data)
+
+
+@pytest.mark.parametrize("size", [5, EvalBatch(5), EvalBatch(1000, 60), EvalBatch(3, 60)])
+def test_inference_batches_hold_each_example_once_within_rows_and_tokens(size):
+    """eval.batch_size caps the rows of an inference batch, eval.batch_tokens (when set)
+    its padded tokens: short examples go many to a batch, long ones few."""
+    data = examples(40)
+    limit = size if isinstance(size, EvalBatch) else EvalBatch(size)
+    seen, rows = [], []
+    for idx, batch in eval_batches(data, size, PAD):
+        n, width = batch["input_ids"].shape
+        assert n == len(idx) <= limit.rows
+        assert limit.tokens is None or n * width <= limit.tokens or n == 1
+        seen += idx
+        rows.append(n)
+    assert sorted(seen) == list(range(len(data)))
+    if limit.tokens and limit.rows > 100:
+        assert rows[0] > rows[-1]  # the short ones first, many at once

@@ -2,10 +2,10 @@
 
 import torch
 
-from xstilts.train.batching import eval_batches
+from xstilts.train.batching import EvalBatch, eval_batches
 
 
-def _outputs(model, task: str, features: list[dict], batch_size: int, pad_id: int):
+def _outputs(model, task: str, features: list[dict], batch_size: int | EvalBatch, pad_id: int):
     """Yield (feature indices, head outputs) batch by batch, in length order."""
     model.eval()
     device = next(model.parameters()).device
@@ -16,7 +16,7 @@ def _outputs(model, task: str, features: list[dict], batch_size: int, pad_id: in
 
 
 @torch.inference_mode()
-def predict_labels(model, task: str, features: list[dict], batch_size: int,
+def predict_labels(model, task: str, features: list[dict], batch_size: int | EvalBatch,
                    pad_id: int) -> list[int]:
     """Argmax label of every example (classification, multiple choice), in input order."""
     preds = [0] * len(features)
@@ -27,7 +27,7 @@ def predict_labels(model, task: str, features: list[dict], batch_size: int,
 
 
 @torch.inference_mode()
-def predict_tags(model, task: str, features: list[dict], batch_size: int,
+def predict_tags(model, task: str, features: list[dict], batch_size: int | EvalBatch,
                  pad_id: int) -> list[list[int]]:
     """Predicted tag of every word (its first subword's), per example, in input order."""
     preds: list[list[int]] = [[] for _ in features]
@@ -41,7 +41,7 @@ def predict_tags(model, task: str, features: list[dict], batch_size: int,
 
 @torch.inference_mode()
 def predict_spans(model, task: str, features: list[dict], contexts: list[str],
-                  batch_size: int, pad_id: int, allow_null: bool = False,
+                  batch_size: int | EvalBatch, pad_id: int, allow_null: bool = False,
                   max_answer_tokens: int = 30) -> list[str]:
     """Best answer text per example over all its windows: the highest start + end logit
     with start <= end inside the context. With ``allow_null`` (SQuAD v2) the answer is ""

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from xstilts.models.heads import mean_pool
-from xstilts.train.batching import eval_batches
+from xstilts.train.batching import EvalBatch, eval_batches
 
 
 @contextmanager
@@ -28,7 +28,7 @@ def layers_up_to(encoder, layer: int) -> Iterator[bool]:
 
 
 @torch.inference_mode()
-def embed(encoder, tokenizer, sentences: list[str], layer: int, batch_size: int,
+def embed(encoder, tokenizer, sentences: list[str], layer: int, batch_size: int | EvalBatch,
           max_length: int = 128) -> torch.Tensor:
     """L2-normalised mean-pooled states of hidden layer ``layer``: (N, H)."""
     encoder.eval()

@@ -9,10 +9,11 @@ from xstilts.eval import metrics
 from xstilts.eval.predict import predict_labels, predict_spans, predict_tags
 from xstilts.eval.retrieval import embed
 from xstilts.tasks import TaskSpec
+from xstilts.train.batching import EvalBatch
 
 
 def score_records(model, tokenizer, spec: TaskSpec, records: list[dict], lang: str,
-                  batch_size: int, max_length: int, stride: int = 128,
+                  batch_size: int | EvalBatch, max_length: int, stride: int = 128,
                   head: str | None = None, predictions: list | None = None
                   ) -> dict[str, float]:
     """Metric name -> value for one language's records, predicted by the model's head
@@ -70,7 +71,7 @@ def write_predictions(directory: Path, predictions: dict[tuple[str, str], dict[s
 
 
 def evaluate_target(model, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
-                    split: str, batch_size: int, max_length: int, stride: int = 128,
+                    split: str, batch_size: int | EvalBatch, max_length: int, stride: int = 128,
                     head: str | None = None, predictions: dict | None = None
                     ) -> dict[str, dict[str, float]]:
     """Metric name -> {language: value}, for every language of ``split``; ``predictions``,
@@ -87,7 +88,7 @@ def evaluate_target(model, tokenizer, spec: TaskSpec, data_dir: Path, languages:
 
 
 def evaluate_retrieval(encoder, tokenizer, spec: TaskSpec, data_dir: Path,
-                       languages: list[str], layer: int, batch_size: int,
+                       languages: list[str], layer: int, batch_size: int | EvalBatch,
                        max_length: int = 128) -> dict[str, float]:
     """Tatoeba accuracy per non-English language. As in XTREME, each English sentence
     queries the other language's sentences of the set for its translation."""
@@ -119,7 +120,8 @@ def _bucc_pools(records: list[dict]):
 
 
 def evaluate_bucc(encoder, tokenizer, spec: TaskSpec, data_dir: Path, languages: list[str],
-                  layer: int, batch_size: int, max_length: int = 128) -> dict[str, float]:
+                  layer: int, batch_size: int | EvalBatch, max_length: int = 128
+                  ) -> dict[str, float]:
     """BUCC F1 per non-English language: pairs mined by ratio margin (k=4) from the two
     pools, with the score threshold that maximises F1 on the validation pools applied to
     the test pools, as XTREME does."""

@@ -13,6 +13,7 @@ from xstilts.config import Params, TrainParams
 from xstilts.stages.cli import threads
 from xstilts.tracking import repo_root
 from xstilts.train import distributed
+from xstilts.train.batching import EvalBatch
 from xstilts.train.loop import LoopConfig
 from xstilts.train.precision import native_bf16, use_bf16
 
@@ -44,6 +45,11 @@ def eval_precision(train: TrainParams):
     the same); on CPUs with bf16 arithmetic this halves the time of inference."""
     return torch.autocast(device().type, dtype=torch.bfloat16,
                           enabled=use_bf16(train.bf16, device()))
+
+
+def eval_batch(params: Params) -> EvalBatch:
+    """Inference batch limits (``eval.batch_size``, ``eval.batch_tokens``)."""
+    return EvalBatch(params.eval.batch_size, params.eval.batch_tokens)
 
 
 def save_dtype(train: TrainParams) -> torch.dtype:

@@ -54,7 +54,7 @@ def fine_tune(recipe: Recipe, model_dir: Path, model_hash: str, data_dir: Path, 
     def score(spec, languages, split):
         with common.eval_precision(params.train):
             by_metric = evaluate_target(
-                model, tokenizer, spec, data_dir, languages, split, params.eval.batch_size,
+                model, tokenizer, spec, data_dir, languages, split, common.eval_batch(params),
                 common.max_length(params, spec.type), params.train.doc_stride, head=head,
                 predictions=predictions.setdefault((spec.name, split), {}))
         return summarise(spec.name, by_metric)

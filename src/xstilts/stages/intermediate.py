@@ -16,6 +16,7 @@ from xstilts.phases import HeadTraining, train_heads
 from xstilts.stages.cli import parse, run
 from xstilts.stages.common import (
     device,
+    eval_batch,
     eval_precision,
     fingerprint,
     loop_config,
@@ -73,7 +74,7 @@ def main(argv=None) -> None:
             for spec in specs:
                 with eval_precision(params.train):
                     dev = evaluate_target(model, tokenizer, spec, args.data, ["en"],
-                                          "validation", params.eval.batch_size,
+                                          "validation", eval_batch(params),
                                           max_length(params, spec.type), params.train.doc_stride)
                 metrics.update(summarise(spec.name, dev))
             tracking.log_metrics(metrics)

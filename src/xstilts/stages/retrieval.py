@@ -15,7 +15,7 @@ from xstilts.data.files import publish, write_json
 from xstilts.eval.zero_shot import RETRIEVAL_EVALUATORS, summarise
 from xstilts.models.task_model import load_encoder
 from xstilts.stages.cli import parse, run
-from xstilts.stages.common import device, seed_everything
+from xstilts.stages.common import device, eval_batch, seed_everything
 from xstilts.tasks import RETRIEVAL_TARGETS
 
 
@@ -28,7 +28,7 @@ def score_checkpoint(model_dir: Path, data: Path, params) -> dict[str, float]:
         spec = RETRIEVAL_TARGETS[task]
         scores = RETRIEVAL_EVALUATORS[task](
             encoder, tokenizer, spec, data, languages_of(params, task),
-            params.eval.retrieval_layer, params.eval.batch_size,
+            params.eval.retrieval_layer, eval_batch(params),
             params.eval.retrieval_max_length)
         metrics.update(summarise(spec.name, {spec.metric: scores}))
     return metrics

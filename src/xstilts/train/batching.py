@@ -5,6 +5,7 @@ exact same data as an uninterrupted run, without saving any sampler state.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -125,13 +126,32 @@ def _rows(batch: dict, index: torch.Tensor, n: int, rows: int, width: int) -> di
     return out
 
 
-def eval_batches(examples: Sequence[Example], batch_size: int, pad_id: int,
+@dataclass(frozen=True)
+class EvalBatch:
+    """The size of inference batches: at most ``rows`` examples and, when set, about
+    ``tokens`` padded tokens (``eval.batch_size``, ``eval.batch_tokens``), so short sentences
+    go many to a batch and long paragraphs few."""
+
+    rows: int
+    tokens: int | None = None
+
+
+def eval_batches(examples: Sequence[Example], size: "int | EvalBatch", pad_id: int,
                  label_pad: int = -100):
-    """Batches in length order for inference; yields (original indices, batch)."""
+    """Batches in length order for inference (``size``: rows, or an :class:`EvalBatch`);
+    yields (original indices, batch)."""
+    limit = size if isinstance(size, EvalBatch) else EvalBatch(size)
     order = sorted(range(len(examples)), key=lambda i: _length(examples[i]))
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
+    start = 0
+    while start < len(order):
+        end = start + 1  # sorted: the example added last is the longest so far
+        while end < len(order) and end - start < limit.rows and (
+                limit.tokens is None
+                or (end + 1 - start) * _length(examples[order[end]]) <= limit.tokens):
+            end += 1
+        idx = order[start:end]
         yield idx, collate([examples[i] for i in idx], pad_id, label_pad)
+        start = end
 
 
 def _length(example: Example) -> int:
