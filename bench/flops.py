@@ -25,7 +25,7 @@ import time
 import torch
 from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
 
-from xstilts.train.batching import BucketBatcher
+from xstilts.train.batching import BucketBatcher, split_by_tokens
 from xstilts.train.loop import LoopConfig, Loss, train
 
 CARD_PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense, no sparsity
@@ -133,6 +133,10 @@ def main() -> None:
     micro = args.steps * (1 if args.micro_tokens else args.grad_accum)
     flops = sum(useful_flops(batcher.batch(s), d, d_ff, args.layers) for s in range(micro))
     tokens = sum(batcher.batch(s)["attention_mask"].sum().item() for s in range(micro)) // micro
+    computed = [m["attention_mask"] for s in range(micro) for m in (
+        split_by_tokens(batcher.batch(s), args.micro_tokens, 1, args.pad_multiple)
+        if args.micro_tokens else [batcher.batch(s)])]
+    padding = 1 - sum(m.sum().item() for m in computed) / sum(m.numel() for m in computed)
     dtype = torch.bfloat16 if args.bf16 else torch.float32
     peak = matmul_peak(tokens, d, d_ff, dtype, device)
     achieved = flops / elapsed
@@ -147,6 +151,7 @@ def main() -> None:
           f"{', compiled' if args.compile or args.compile_mode else ''}"
           f"{f' ({args.compile_mode})' if args.compile_mode else ''}")
     print(f"  step: {elapsed / args.steps * 1000:.1f} ms, useful {achieved / 1e9:.1f} GFLOP/s")
+    print(f"  padding: {padding:.1%} of the tokens computed, in {len(computed)} micro-batches")
     print(f"  matmul peak at the step's shapes: {peak / 1e9:.1f} GFLOP/s")
     if device.type == "cuda" and args.bf16:
         card = next((v for k, v in CARD_PEAK_BF16.items() if k in name), None)

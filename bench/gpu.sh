@@ -27,6 +27,9 @@ print(t['batch_size'], t['grad_accum'], t.get('pad_to_multiple', 1),
 cut=(); [ "$micro" != 0 ] && cut=(--micro-tokens "$micro")
 run realmode_large_mfu python bench/flops.py "${large[@]}" --batch "$batch" \
     --grad-accum "$accum" --pad-multiple "$pad" "${cut[@]}" --lengths 20 256 --steps 30 $compile
+# Widths a multiple of 16 instead: less padding (bench/flops.py prints its share), more shapes.
+run realmode_large_mfu_pad16 python bench/flops.py "${large[@]}" --batch "$batch" \
+    --grad-accum "$accum" --pad-multiple 16 "${cut[@]}" --lengths 20 256 --steps 30 $compile
 # A step's examples at once: ours cut by tokens, the Trainer's as one batch of as many.
 run realmode_large_loop_vs_trainer python bench/loop_vs_trainer.py "${large[@]}" \
     --batch $((batch * accum)) --pad-multiple "$pad" "${cut[@]}" --steps 200 --repeats 2 \
