@@ -91,8 +91,7 @@ def split_by_tokens(batch: dict, budget: int, multiple: int = 1,
     rounded to ``pad_multiple``, a compiled step meets a few shapes), at least ``multiple``
     whatever the budget. Multiple-choice choices stay together."""
     ids = batch["input_ids"]
-    n = len(batch["labels"]) if "labels" in batch and batch["labels"].ndim == 1 \
-        else len(ids)
+    n = examples_in(batch)
     rows = len(ids) // n  # 1, or the choices of a flattened multiple-choice example
     lengths = batch["attention_mask"].sum(-1).view(n, rows).amax(-1)
     order = sorted(range(n), key=lambda i: int(lengths[i]))
@@ -109,6 +108,13 @@ def split_by_tokens(batch: dict, budget: int, multiple: int = 1,
         micro.append(order[start:start + size])
         start += size
     return [_rows(batch, torch.tensor(chunk), n, rows, width(chunk)) for chunk in micro]
+
+
+def examples_in(batch: dict) -> int:
+    """How many examples a collated batch holds (a multiple-choice example has a row per
+    choice; a tagging example's labels are a row of tags)."""
+    labels = batch.get("labels")
+    return len(labels) if labels is not None and labels.ndim == 1 else len(batch["input_ids"])
 
 
 def _rows(batch: dict, index: torch.Tensor, n: int, rows: int, width: int) -> dict:

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from xstilts import ranks
 from xstilts.errors import StageError
 from xstilts.train import checkpoint, distributed
-from xstilts.train.batching import split_by_tokens
+from xstilts.train.batching import examples_in, split_by_tokens
 from xstilts.train.dropout import cheap_cpu_dropout
 
 
@@ -98,7 +98,7 @@ def _by_tokens(net, model: torch.nn.Module, loss_fn: LossFn, step_batch: dict,
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
             out = loss_fn(net, inputs)
         w = (out.tokens if out.tokens is not None else torch.tensor(
-            _examples(inputs), device=device)).detach().float()
+            examples_in(inputs), device=device)).detach().float()
         # A micro-batch without predicted tokens has a mean of nothing (NaN): it weighs 0.
         (torch.where(w > 0, out.value, 0.0) * w).backward()
         weight += w
@@ -112,11 +112,6 @@ def _by_tokens(net, model: torch.nn.Module, loss_fn: LossFn, step_batch: dict,
         if p.grad is not None:
             p.grad.mul_(scale)
     return {k: v * scale for k, v in sums.items()}
-
-
-def _examples(batch: dict) -> int:
-    labels = batch.get("labels")
-    return len(labels) if labels is not None and labels.ndim == 1 else len(batch["input_ids"])
 
 
 def train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict],
