@@ -28,7 +28,7 @@ from xstilts.config import languages_of
 from xstilts.counting import Counter
 from xstilts.models.heads import HEADS
 from xstilts.models.hub import ENCODER_SHAPES, released_name
-from xstilts.phases import recipes
+from xstilts.phases import recipes, scored_sets
 from xstilts.tasks import FINETUNE_TARGETS, INTERMEDIATE_TASKS, RETRIEVAL_TARGETS, TASKS
 
 # Dense bf16 peak of each GPU (vendor spec sheets, without sparsity), TFLOP/s.
@@ -131,13 +131,9 @@ def finetune_stage(params, task: str, counter: Counter, hidden: int,
     for job in jobs:
         # Each folder keeps every head: the checkpoint's own beside the target's.
         stage.kept_bytes += head_bytes(hidden, [*inherited, job.train_task], per_param)
-        for target in job.targets:
-            spec = FINETUNE_TARGETS[target]
-            stage.kept_bytes += counter.predictions(target, spec.eval_split,
-                                                    languages_of(params, target))
-            task_, split = spec.selected_on
-            if (task_, split) != (spec.name, spec.eval_split):
-                stage.kept_bytes += counter.predictions(task_, split, ["en"])
+        scored = scored_sets({t: languages_of(params, t) for t in job.targets})
+        stage.kept_bytes += sum(counter.predictions(task_, split, [lang])
+                                for task_, split, lang in scored)
     for job in jobs:
         n, per = counter.file(job.train_task, "train", "en")
         if job.epochs:

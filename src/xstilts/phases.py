@@ -127,16 +127,22 @@ class Recipe:
     folder: str  # its model's directory
 
 
-def finetune_files(jobs: list[Recipe], languages: dict[str, list[str]], data_dir: Path
-                   ) -> tuple[list[Path], list[Path]]:
-    """The files fine-tunings train on, and those they score and select models on."""
+def scored_sets(languages: dict[str, list[str]]) -> set[tuple[str, str, str]]:
+    """(task, split, language) of every set the targets of ``languages`` (target ->
+    languages) are scored or selected on, each once (``score_targets``)."""
     scored = set()
     for target, langs in languages.items():
         spec = FINETUNE_TARGETS[target]
         scored |= {(spec.name, spec.eval_split, lang) for lang in langs}
         scored.add((*spec.selected_on, "en"))
+    return scored
+
+
+def finetune_files(jobs: list[Recipe], languages: dict[str, list[str]], data_dir: Path
+                   ) -> tuple[list[Path], list[Path]]:
+    """The files fine-tunings train on, and those they score and select models on."""
     return ([task_file(data_dir, job.train_task, "train", "en") for job in jobs],
-            [task_file(data_dir, *key) for key in sorted(scored)])
+            [task_file(data_dir, *key) for key in sorted(scored_sets(languages))])
 
 
 def recipes(targets: list[str], finetune) -> list[Recipe]:

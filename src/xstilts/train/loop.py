@@ -82,6 +82,17 @@ def warmup_linear(optimizer: torch.optim.Optimizer, cfg: LoopConfig):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def _forward(net, loss_fn: LossFn, global_batch: dict, cfg: LoopConfig,
+             device: torch.device) -> tuple[Loss, dict]:
+    """This process's rows of a (micro-)batch, on the device, through the loss under the
+    loop's autocast: (loss, the rows)."""
+    rows = distributed.shard(global_batch)
+    inputs = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
+              for k, v in rows.items()}
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+        return loss_fn(net, inputs), inputs
+
+
 def _by_tokens(net, model: torch.nn.Module, loss_fn: LossFn, step_batch: dict,
                cfg: LoopConfig, device: torch.device) -> dict[str, torch.Tensor]:
     """Accumulate one step's gradient over micro-batches cut by a token budget, each weighed
@@ -92,11 +103,7 @@ def _by_tokens(net, model: torch.nn.Module, loss_fn: LossFn, step_batch: dict,
     weight = torch.zeros((), device=device)
     sums: dict[str, torch.Tensor] = {}
     for micro in split_by_tokens(step_batch, cfg.micro_tokens * n, n, cfg.pad_multiple):
-        rows = distributed.shard(micro)
-        inputs = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
-                  for k, v in rows.items()}
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            out = loss_fn(net, inputs)
+        out, inputs = _forward(net, loss_fn, micro, cfg, device)
         w = (out.tokens if out.tokens is not None else torch.tensor(
             examples_in(inputs), device=device)).detach().float()
         # A micro-batch without predicted tokens has a mean of nothing (NaN): it weighs 0.
@@ -161,11 +168,7 @@ def _train(model: torch.nn.Module, loss_fn: LossFn, batch: Callable[[int], dict]
             for k, v in _by_tokens(net, model, loss_fn, batch(step), cfg, device).items():
                 totals[k] = totals.get(k, 0.0) + v
         for micro in range(0 if cfg.micro_tokens else cfg.grad_accum):
-            rows = distributed.shard(batch(step * cfg.grad_accum + micro))
-            inputs = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
-                      for k, v in rows.items()}
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                out = loss_fn(net, inputs)
+            out, _ = _forward(net, loss_fn, batch(step * cfg.grad_accum + micro), cfg, device)
             loss = out.value
             if out.tokens is not None and distributed.active():  # a mean over tokens: weigh
                 # the shard by its tokens; one without any has a mean of nothing (NaN).
